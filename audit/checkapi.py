@@ -1,0 +1,124 @@
+"""What a check is: frozen metadata plus one pure function from the context to findings.
+
+Metadata is validated when a check is built, with a message that says how to fix it,
+so a malformed third-party check fails at registration rather than mid-audit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from audit.coverage import CoverageGap
+from audit.findings import Finding, FindingKind, Severity, finding_id, lowered, path_evidence, path_of
+from audit.graph.model import DataGraph, Evidence
+from audit.graph.rules import Violation
+from audit.inventory import Inventory
+
+P = TypeVar("P", bound=BaseModel)
+
+CHECK_ID = re.compile(r"^[A-Z]{3}-\d{3}$")
+CLAIM_ID = re.compile(r"^C\d+$")
+
+
+def matching(checks: Mapping[str, Check], pattern: str) -> list[Check]:
+    """Checks whose id is ``pattern`` or matches it as a glob (``DAT-*``), by id."""
+    return [c for i, c in sorted(checks.items()) if fnmatch.fnmatchcase(i, pattern)]
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Outcome = Finding | CoverageGap
+Evaluate = Callable[["CheckContext[Any]"], Iterable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    severity: Severity
+    claim_ids: tuple[str, ...]
+    rationale: str
+    remediation: str
+    evaluate: Evaluate
+    params: type[BaseModel] = NoParams
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not CHECK_ID.match(self.id):
+            problems.append(f"id {self.id!r} must look like ABC-123 (three capitals, dash, three digits)")
+        if not self.title.strip():
+            problems.append("title is empty: say in a few words what the check proves")
+        if self.severity not in ("critical", "high", "medium", "low"):
+            problems.append(f"severity {self.severity!r} must be one of critical, high, medium, low")
+        if not self.claim_ids or not all(CLAIM_ID.match(c) for c in self.claim_ids):
+            problems.append(f"claim_ids {self.claim_ids!r} must name at least one claim, like ('C1',)")
+        if not self.rationale.strip():
+            problems.append("rationale is empty: say why the check matters")
+        if not self.remediation.strip():
+            problems.append("remediation is empty: say how to fix what the check finds")
+        if not callable(self.evaluate):
+            problems.append("evaluate must be a function taking the check context")
+        else:
+            try:
+                self.params.model_validate(dict(self.defaults))
+            except ValueError as exc:
+                problems.append(f"defaults do not fit the params model: {exc}")
+        if problems:
+            raise ValueError(f"check {self.id!r} is malformed: " + "; ".join(problems))
+
+
+@dataclass
+class CheckContext(Generic[P]):
+    """Everything a check may look at. Checks never read the environment or files."""
+
+    check: Check
+    inventory: Inventory
+    graph: DataGraph
+    params: P
+    notes: list[str] = field(default_factory=list)
+
+    def finding(
+        self,
+        *,
+        endpoints: tuple[str, ...],
+        kind: FindingKind,
+        message: str,
+        violation: Violation | None = None,
+        evidence: Iterable[Evidence] = (),
+        title: str | None = None,
+        severity: Severity | None = None,
+        details: dict[str, Any] | None = None,
+        claims: Iterable[str] | None = None,
+    ) -> Finding:
+        """A finding of this check; potential findings sit one severity step lower.
+
+        ``claims`` narrows the check's claims to those this finding bears on (a consent
+        filter bypass is not a PII finding); the suite's mapping still decides the rest.
+        """
+        base = severity or self.check.severity
+        extra = list(evidence)
+        return Finding(
+            id=finding_id(self.check.id, *endpoints),
+            check=self.check.id,
+            severity=base if kind == "declared" else lowered(base),
+            title=title or self.check.title,
+            message=message,
+            claim_ids=list(claims) if claims is not None else list(self.check.claim_ids),
+            kind=kind,
+            path=path_of(violation) if violation else [],
+            evidence=(path_evidence(violation) if violation else []) + extra,
+            remediation=self.check.remediation,
+            details=details or {},
+        )
+
+    def gap(self, scope: str, reason: str) -> CoverageGap:
+        return CoverageGap(scope=scope, reason=reason, checks=(self.check.id,))

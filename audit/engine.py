@@ -1,0 +1,211 @@
+"""The engine: sources -> inventory -> graph -> checks -> findings -> verdicts -> report.
+
+It never prints and never exits; the CLI does both. A check that raises becomes a
+coverage gap for its claims (fail closed), with the traceback logged at debug level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import audit
+from audit.checkapi import Check, CheckContext, matching
+from audit.coverage import CoverageGap
+from audit.findings import SEVERITIES, Finding
+from audit.graph.access import AccessDeriver
+from audit.graph.build import build_graph
+from audit.graph.model import DataGraph
+from audit.inventory import Inventory
+from audit.report import (
+    VERDICT_WORDS,
+    CheckRun,
+    ClaimResult,
+    Coverage,
+    Gap,
+    InputInfo,
+    Report,
+    RunInfo,
+    SeverityCounts,
+    Summary,
+    ToolInfo,
+    Verdict,
+)
+from audit.scope import describe_scope, observed
+from audit.sources import load_inventory
+from audit.suites import Suite, load_suite
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Everything one run needs, built by the CLI (or a caller) and passed down."""
+
+    sources: tuple[str, ...]
+    suite: str = "default"
+    suites_dir: Path = Path(".")
+    command: str = ""
+    derivers: Sequence[AccessDeriver] | None = None
+
+
+@dataclass
+class Evaluation:
+    findings: list[Finding] = field(default_factory=list)
+    gaps: list[CoverageGap] = field(default_factory=list)
+    runs: list[CheckRun] = field(default_factory=list)
+
+
+def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | None = None) -> Report:
+    now = clock or (lambda: datetime.now(UTC))
+    started = now()
+    suite = load_suite(config.suite, config.suites_dir, checks)
+    inventory = load_inventory(config.sources)
+    graph = build_graph(inventory, config.derivers)
+    evaluation = evaluate(suite, inventory, graph)
+    return assemble(config, suite, inventory, graph, evaluation, started, now())
+
+
+def evaluate(suite: Suite, inventory: Inventory, graph: DataGraph) -> Evaluation:
+    result = Evaluation()
+    for check_id, selected in sorted(suite.selected.items()):
+        check = selected.check
+        context = CheckContext(check=check, inventory=inventory, graph=graph, params=selected.params)
+        try:
+            outcomes = list(check.evaluate(context))
+        except Exception as exc:  # fail closed: a broken check is a gap, never a pass
+            log.debug("check %s failed", check_id, exc_info=True)
+            result.gaps.append(
+                CoverageGap(
+                    scope=f"check:{check_id}",
+                    reason=f"the check failed to run: {type(exc).__name__}: {exc}",
+                    checks=(check_id,),
+                )
+            )
+            result.runs.append(_run_record(check, selected.claim_ids, "failed", 0))
+            continue
+        found = [o for o in outcomes if isinstance(o, Finding)]
+        for finding in found:
+            narrowed = [c for c in selected.claim_ids if c in finding.claim_ids]
+            finding.claim_ids = narrowed or list(selected.claim_ids)
+        result.findings.extend(found)
+        result.gaps.extend(o for o in outcomes if isinstance(o, CoverageGap))
+        result.runs.append(_run_record(check, selected.claim_ids, "ran", len(found)))
+    result.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.id))
+    return result
+
+
+def _run_record(check: Check, claim_ids: Iterable[str], status: Literal["ran", "failed"], count: int) -> CheckRun:
+    return CheckRun(
+        id=check.id,
+        title=check.title,
+        severity=check.severity,
+        claim_ids=list(claim_ids),
+        rationale=check.rationale,
+        status=status,
+        findings=count,
+    )
+
+
+def claim_verdict(findings: Sequence[Finding], gaps: Sequence[Gap]) -> Verdict:
+    """Contradicted by a declared violation; at risk with potential ones only; otherwise
+    insufficient evidence when a gap touches the claim, else no evidence contradicting."""
+    active = [f for f in findings if not f.waived]
+    if any(f.kind == "declared" for f in active):
+        return "contradicted"
+    if active:
+        return "at-risk"
+    if gaps:
+        return "insufficient-evidence"
+    return "no-evidence-contradicting"
+
+
+def _gap_claims(gap: CoverageGap, suite: Suite) -> list[str]:
+    claims = set(gap.claims)
+    for pattern in gap.checks:
+        for check in matching({i: s.check for i, s in suite.selected.items()}, pattern):
+            claims.update(suite.selected[check.id].claim_ids)
+    return sorted(claims, key=lambda c: int(c[1:]))
+
+
+def assemble(
+    config: AuditConfig,
+    suite: Suite,
+    inventory: Inventory,
+    graph: DataGraph,
+    evaluation: Evaluation,
+    started: datetime,
+    finished: datetime,
+) -> Report:
+    raw_gaps = [*inventory.gaps, *graph.gaps, *suite.gaps, *evaluation.gaps]
+    gaps = _unique(
+        [Gap(scope=g.scope, reason=g.reason, checks=list(g.checks), claim_ids=_gap_claims(g, suite)) for g in raw_gaps]
+    )
+    claims: list[ClaimResult] = []
+    for spec in suite.claims:
+        in_claim = [f for f in evaluation.findings if spec.id in f.claim_ids]
+        claim_gaps = [g for g in gaps if spec.id in g.claim_ids]
+        verdict = claim_verdict(in_claim, claim_gaps)
+        claims.append(
+            ClaimResult(
+                id=spec.id,
+                text=spec.text,
+                verdict=verdict,
+                statement=f"{VERDICT_WORDS[verdict]}: {spec.text[0].lower()}{spec.text[1:]}",
+                finding_ids=[f.id for f in in_claim],
+                checks=suite.claim_checks(spec.id),
+                gaps=[f"{g.scope}: {g.reason}" for g in claim_gaps],
+            )
+        )
+    return Report(
+        tool=ToolInfo(name="tenant-audit", version=audit.__version__),
+        run=RunInfo(
+            started_at=started.isoformat(timespec="seconds"),
+            finished_at=finished.isoformat(timespec="seconds"),
+            inputs=[InputInfo(source=i.source, path_or_uri=i.path_or_uri, sha256=i.sha256) for i in inventory.inputs],
+            suite=suite.name,
+            suite_path=suite.path,
+            command=config.command,
+        ),
+        organisation=inventory.organisation,
+        summary=_summary(evaluation.findings, claims),
+        claims=claims,
+        findings=evaluation.findings,
+        coverage=Coverage(gaps=gaps, observed=observed(inventory, graph)),
+        checks=evaluation.runs,
+        scope=describe_scope(inventory, graph),
+    )
+
+
+def _unique(gaps: list[Gap]) -> list[Gap]:
+    seen: dict[tuple[str, str], Gap] = {}
+    for gap in gaps:
+        seen.setdefault((gap.scope, gap.reason), gap)
+    return list(seen.values())
+
+
+def _summary(findings: Sequence[Finding], claims: Sequence[ClaimResult]) -> Summary:
+    active = SeverityCounts()
+    waived = SeverityCounts()
+    for finding in findings:
+        counts = waived if finding.waived else active
+        setattr(counts, finding.severity, getattr(counts, finding.severity) + 1)
+    by_verdict: dict[str, int] = {}
+    for claim in claims:
+        by_verdict[claim.verdict] = by_verdict.get(claim.verdict, 0) + 1
+    verdicts = {c.verdict for c in claims}
+    if verdicts & {"contradicted", "at-risk"} or any(not f.waived for f in findings):
+        verdict = "fail"
+    elif "insufficient-evidence" in verdicts or not claims:
+        verdict = "incomplete"
+    else:
+        verdict = "pass"
+    return Summary(
+        verdict=verdict, findings_by_severity=active, waived_by_severity=waived, claims_by_verdict=by_verdict
+    )

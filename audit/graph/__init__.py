@@ -1,0 +1,1 @@
+"""The data graph: model, access derivation, compiled reachability, rules, export."""

@@ -1,0 +1,186 @@
+"""Access derivation: the potential edges (can-read, can-write, can-assume).
+
+This is the seam between the inventory and IAM. Each :class:`AccessDeriver` looks at
+the inventory and returns the potential edges it can justify and the gaps it cannot
+close. :class:`DescribedAccess` reads access an auditor described by hand;
+IAM policy evaluation plugs in beside it as another deriver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from audit.coverage import CoverageGap
+from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, external_key, node_key
+from audit.inventory import (
+    ACCOUNT_ID,
+    FEDERATED_PROVIDER,
+    SERVICE_PRINCIPAL,
+    Inventory,
+    arn_account,
+)
+from audit.model import Principal
+
+# Every graph check rests on the potential edges; a gap in them undermines all of them.
+GRAPH_CHECKS = ("ISO-*", "SEP-*", "EXP-*", "ACC-*", "ERA-*")
+
+
+@dataclass(frozen=True)
+class AccessEdge:
+    source: str
+    target: str
+    kind: EdgeKind
+    evidence: tuple[Evidence, ...]
+    conditional: bool = False
+
+
+@dataclass
+class AccessResult:
+    edges: list[AccessEdge] = field(default_factory=list)
+    gaps: list[CoverageGap] = field(default_factory=list)
+    extra_nodes: set[str] = field(default_factory=set)  # public / external pseudo-nodes used
+
+
+class AccessDeriver(Protocol):
+    name: str
+
+    def derive(self, inventory: Inventory) -> AccessResult: ...
+
+
+class DescribedAccess:
+    """Access as the auditor described it: ``can_read``, ``can_write`` and ``trusts``."""
+
+    name = "described"
+
+    def derive(self, inventory: Inventory) -> AccessResult:
+        result = AccessResult()
+        for principal in inventory.principals.values():
+            me = node_key(NodeType.PRINCIPAL, principal.id)
+            prov = principal.provenance
+            for index, store_id in enumerate(principal.can_read):
+                where = prov.at(f"can_read[{index}]") if prov else "(inventory)"
+                result.edges.append(
+                    AccessEdge(
+                        node_key(NodeType.STORE, store_id),
+                        me,
+                        EdgeKind.CAN_READ,
+                        (
+                            Evidence(
+                                kind="described-access",
+                                location=where,
+                                detail=f"{principal.id} can read {store_id} (described access)",
+                            ),
+                        ),
+                    )
+                )
+            for index, store_id in enumerate(principal.can_write):
+                where = prov.at(f"can_write[{index}]") if prov else "(inventory)"
+                result.edges.append(
+                    AccessEdge(
+                        me,
+                        node_key(NodeType.STORE, store_id),
+                        EdgeKind.CAN_WRITE,
+                        (
+                            Evidence(
+                                kind="described-access",
+                                location=where,
+                                detail=f"{principal.id} can write {store_id} (described access)",
+                            ),
+                        ),
+                    )
+                )
+            for index, trusted in enumerate(principal.trusts):
+                where = prov.at(f"trusts[{index}]") if prov else "(inventory)"
+                for assumer in assumers(trusted, principal, inventory, result):
+                    result.edges.extend(assume_edges(assumer, me, trusted, principal.id, where))
+        return result
+
+
+def assumers(trusted: str, role: Principal, inventory: Inventory, result: AccessResult) -> list[str]:
+    """The graph nodes a trust entry lets assume ``role`` (sound: an account means all of it)."""
+    if trusted == "*":
+        result.extra_nodes.add(PUBLIC_NODE)
+        return [PUBLIC_NODE]
+    if trusted in inventory.principals:
+        return [node_key(NodeType.PRINCIPAL, trusted)]
+    if SERVICE_PRINCIPAL.match(trusted):
+        return []  # an AWS service acting for a job; the job itself is in the graph
+    oidc = FEDERATED_PROVIDER.match(trusted)
+    if oidc:
+        key = external_key(oidc.group(1))
+        result.extra_nodes.add(key)
+        return [key]
+    account = trusted if ACCOUNT_ID.match(trusted) else arn_account(trusted)
+    if account is None:
+        key = external_key(trusted)
+        result.extra_nodes.add(key)
+        return [key]
+    known = inventory.accounts.get(account)
+    if known is None or known.zone == "external":
+        key = external_key(account)
+        result.extra_nodes.add(key)
+        return [key]
+    by_arn = [p.id for p in inventory.principals.values() if p.arn and p.arn == trusted]
+    if by_arn:
+        return [node_key(NodeType.PRINCIPAL, p) for p in by_arn]
+    # The account (or its root) is trusted: any principal in it allowed sts:AssumeRole.
+    return [
+        node_key(NodeType.PRINCIPAL, p.id)
+        for p in inventory.principals.values()
+        if p.id != role.id and inventory.principal_account(p) is known
+    ]
+
+
+def assume_edges(assumer: str, role: str, trusted: str, role_id: str, where: str) -> list[AccessEdge]:
+    """Assuming a role moves data both ways: the assumer reads as the role and writes as it."""
+    evidence = (Evidence(kind="trust-policy", location=where, detail=f"{trusted} is trusted to assume {role_id}"),)
+    return [
+        AccessEdge(assumer, role, EdgeKind.CAN_ASSUME, evidence),
+        AccessEdge(role, assumer, EdgeKind.CAN_ASSUME, evidence),
+    ]
+
+
+class UnevaluatedPolicies:
+    """Reports IAM JSON that no deriver evaluates, so it is a gap and never a silent pass."""
+
+    name = "unevaluated-policies"
+
+    def derive(self, inventory: Inventory) -> AccessResult:
+        result = AccessResult()
+        for principal in inventory.principals.values():
+            if principal.policies or principal.permission_boundary:
+                result.gaps.append(
+                    CoverageGap(
+                        scope=f"principal:{principal.id}",
+                        reason="IAM policy documents are present but IAM evaluation is not enabled; "
+                        "the access they grant is not in the graph",
+                        checks=GRAPH_CHECKS,
+                    )
+                )
+        for store in inventory.stores.values():
+            if store.policy and store.policy.get("Statement"):
+                result.gaps.append(
+                    CoverageGap(
+                        scope=f"store:{store.id}",
+                        reason="a bucket policy is present but IAM evaluation is not enabled; "
+                        "the access it grants is not in the graph",
+                        checks=GRAPH_CHECKS,
+                    )
+                )
+        return result
+
+
+def default_derivers() -> Sequence[AccessDeriver]:
+    return (DescribedAccess(), UnevaluatedPolicies())
+
+
+def derive_all(inventory: Inventory, derivers: Iterable[AccessDeriver]) -> AccessResult:
+    combined = AccessResult()
+    for deriver in derivers:
+        result = deriver.derive(inventory)
+        combined.edges.extend(result.edges)
+        combined.gaps.extend(result.gaps)
+        combined.extra_nodes |= result.extra_nodes
+    return combined

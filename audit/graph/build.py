@@ -1,0 +1,132 @@
+"""Build the data graph from an inventory: declared edges from jobs and flows, potential
+edges from the access derivers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from audit.graph.access import AccessDeriver, default_derivers, derive_all
+from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeType, node_key
+from audit.inventory import Inventory
+from audit.model import Entity
+
+
+def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None = None) -> DataGraph:
+    graph = DataGraph(inventory)
+    _add_nodes(graph)
+    _add_declared_edges(graph)
+    access = derive_all(inventory, default_derivers() if derivers is None else derivers)
+    for extra in sorted(access.extra_nodes):
+        if extra not in graph.nx:
+            node_type = NodeType.PUBLIC if extra == PUBLIC_NODE else NodeType.EXTERNAL
+            graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
+    for edge in access.edges:
+        graph.add_edge(edge.source, edge.target, edge.kind, edge.evidence, conditional=edge.conditional)
+    graph.gaps.extend(access.gaps)
+    return graph
+
+
+def _add_nodes(graph: DataGraph) -> None:
+    inv = graph.inventory
+    for store in inv.stores.values():
+        account = inv.account(store.account)
+        graph.add_node(
+            node_key(NodeType.STORE, store.id),
+            NodeType.STORE,
+            store.id,
+            classes=tuple(store.classes),
+            tenant=store.tenant,
+            passed_gates=frozenset(store.passed_gates),
+            training_sink=inv.is_training_sink(store),
+            account=account.id if account else None,
+            zone=inv.zone(account),
+        )
+    jobs_by_runner: dict[str, list[frozenset[str]]] = {}
+    for job in inv.jobs.values():
+        if job.runs_as is not None:
+            jobs_by_runner.setdefault(job.runs_as, []).append(frozenset(job.gate))
+    for principal in inv.principals.values():
+        account = inv.principal_account(principal)
+        graph.add_node(
+            node_key(NodeType.PRINCIPAL, principal.id),
+            NodeType.PRINCIPAL,
+            principal.id,
+            tenant=principal.tenant,
+            gates=frozenset(principal.gate) | _shared_gates(jobs_by_runner.get(principal.id, [])),
+            account=account.id if account else None,
+            zone=inv.zone(account),
+        )
+    for job in inv.jobs.values():
+        account = inv.job_account(job)
+        graph.add_node(
+            node_key(NodeType.JOB, job.id),
+            NodeType.JOB,
+            job.id,
+            gates=frozenset(job.gate),
+            training_sink=job.kind == "training",
+            account=account.id if account else None,
+            zone=inv.zone(account),
+        )
+
+
+def _shared_gates(gate_sets: list[frozenset[str]]) -> frozenset[str]:
+    """A principal carries a gate when every job running as it carries that gate: a role the
+    consent filter shares with an export job is not part of the filter."""
+    if not gate_sets:
+        return frozenset()
+    return frozenset.intersection(*gate_sets)
+
+
+def _evidence(entity: Entity, field: str, detail: str) -> tuple[Evidence, ...]:
+    location = entity.provenance.at(field) if entity.provenance else "(inventory)"
+    kind = entity.provenance.source if entity.provenance else "inventory"
+    return (Evidence(kind=kind, location=location, detail=detail),)
+
+
+def _add_declared_edges(graph: DataGraph) -> None:
+    inv = graph.inventory
+    for job in inv.jobs.values():
+        me = node_key(NodeType.JOB, job.id)
+        for index, store_id in enumerate(job.reads):
+            graph.add_edge(
+                node_key(NodeType.STORE, store_id),
+                me,
+                EdgeKind.READS,
+                _evidence(job, f"reads[{index}]", f"job {job.id} reads {store_id}"),
+            )
+        for index, store_id in enumerate(job.writes):
+            graph.add_edge(
+                me,
+                node_key(NodeType.STORE, store_id),
+                EdgeKind.WRITES,
+                _evidence(job, f"writes[{index}]", f"job {job.id} writes {store_id}"),
+            )
+        if job.runs_as is not None:
+            runner = node_key(NodeType.PRINCIPAL, job.runs_as)
+            graph.add_edge(
+                me, runner, EdgeKind.RUNS_AS, _evidence(job, "runs_as", f"job {job.id} runs as {job.runs_as}")
+            )
+            # The job holds the principal's permissions: whatever the principal can read
+            # can reach the job's code, even if the job does not declare reading it.
+            graph.add_edge(
+                runner,
+                me,
+                EdgeKind.RUN_BY,
+                _evidence(job, "runs_as", f"{job.runs_as}'s permissions are used by job {job.id}"),
+            )
+    for store in inv.stores.values():
+        for index, target in enumerate(store.replicates_to):
+            graph.add_edge(
+                node_key(NodeType.STORE, store.id),
+                node_key(NodeType.STORE, target),
+                EdgeKind.REPLICATES,
+                _evidence(store, f"replicates_to[{index}]", f"{store.id} replicates to {target}"),
+            )
+    for flow in inv.flows:
+        note = f" ({flow.note})" if flow.note else ""
+        graph.add_edge(
+            node_key(NodeType.STORE, flow.source),
+            node_key(NodeType.STORE, flow.to),
+            EdgeKind.FLOWS,
+            _evidence(flow, "from", f"data flows from {flow.source} to {flow.to}{note}"),
+        )

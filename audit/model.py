@@ -1,0 +1,148 @@
+"""The inventory model, format v1: what an organisation holds, who can touch it, how it flows.
+
+Every source (a described YAML/JSON inventory, the AWS collector, a Terraform plan,
+OpenLineage events) produces these objects. Each entity keeps its provenance so a
+finding can cite the line, the API call or the plan address it rests on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+Zone = Literal["serving", "training", "corporate", "external"]
+Tier = Literal["commercial-api", "enterprise", "consumer", "gov", "education"]
+StoreKind = Literal["s3-bucket", "s3-prefix", "table", "dataset"]
+Encryption = Literal["none", "AES256", "aws:kms", "unknown"]
+DataFormat = Literal["parquet", "jsonl", "csv"]
+JobKind = Literal["etl", "training", "inference", "export", "analytics", "sync", "erasure"]
+PrincipalKind = Literal["role", "user", "group", "service"]
+
+
+def _account_id(value: object) -> object:
+    # YAML reads an unquoted account id as an int and would drop leading zeros.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:012d}"
+    return value
+
+
+AccountId = Annotated[str, BeforeValidator(_account_id), Field(pattern=r"^\d{12}$")]
+Identifier = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s]+$")]
+PolicyDocument = dict[str, Any]
+
+
+class Provenance(BaseModel):
+    """Where a fact came from: ``source`` names the collector, ``location`` the exact place.
+
+    ``fields`` locates individual list entries, e.g. ``{"reads[1]": "inv.yaml:42"}``, so an
+    edge derived from one entry cites that entry's line rather than the entity's.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    location: str
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    def at(self, field: str) -> str:
+        return self.fields.get(field, self.location)
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    provenance: Provenance | None = Field(default=None, exclude=True)
+
+
+class Account(Entity):
+    id: AccountId
+    name: Identifier
+    zone: Zone
+
+
+class DataClass(Entity):
+    """A class of data and the commitments attached to it."""
+
+    description: str = ""
+    protected: bool = False
+    max_retention_days: int | None = Field(default=None, ge=0)
+    training_sink: bool = False
+
+
+class Tenant(Entity):
+    id: Identifier
+    tier: Tier
+    name: str = ""
+
+
+class Store(Entity):
+    id: Identifier
+    kind: StoreKind
+    account: str | None = None
+    arn: str | None = None
+    classes: list[Identifier] = Field(default_factory=list)
+    tenant: Identifier | None = None
+    encryption: Encryption | None = None
+    kms_key: str | None = None
+    public_access_blocked: bool | None = None
+    tls_only: bool | None = None
+    access_logging: bool | None = None
+    versioning: bool | None = None
+    retention_days: int | None = Field(default=None, ge=0)
+    policy: PolicyDocument | None = None
+    location: str | None = None
+    format: DataFormat | None = None
+    canaries: list[str] = Field(default_factory=list)
+    passed_gates: list[Identifier] = Field(default_factory=list)
+    replicates_to: list[Identifier] = Field(default_factory=list)
+    description: str = ""
+
+
+class Principal(Entity):
+    id: Identifier
+    kind: PrincipalKind = "role"
+    arn: str | None = None
+    account: str | None = None
+    trusts: list[str] = Field(default_factory=list)
+    policies: list[PolicyDocument] = Field(default_factory=list)
+    permission_boundary: PolicyDocument | None = None
+    can_read: list[Identifier] = Field(default_factory=list)
+    can_write: list[Identifier] = Field(default_factory=list)
+    tenant: Identifier | None = None
+    gate: list[Identifier] = Field(default_factory=list)
+    description: str = ""
+
+
+class Job(Entity):
+    id: Identifier
+    kind: JobKind = "etl"
+    runs_as: Identifier | None = None
+    account: str | None = None
+    reads: list[Identifier] = Field(default_factory=list)
+    writes: list[Identifier] = Field(default_factory=list)
+    gate: list[Identifier] = Field(default_factory=list)
+    description: str = ""
+
+
+class Flow(Entity):
+    source: Identifier = Field(alias="from")
+    to: Identifier
+    note: str = ""
+
+
+class InventoryDocument(BaseModel):
+    """One inventory file as written by an auditor (or produced by a collector)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1]
+    organisation: str | None = None
+    accounts: list[Account] = Field(default_factory=list)
+    data_classes: dict[Identifier, DataClass] = Field(default_factory=dict)
+    gate_kinds: list[Identifier] = Field(default_factory=list)
+    tenants: list[Tenant] = Field(default_factory=list)
+    stores: list[Store] = Field(default_factory=list)
+    principals: list[Principal] = Field(default_factory=list)
+    jobs: list[Job] = Field(default_factory=list)
+    flows: list[Flow] = Field(default_factory=list)

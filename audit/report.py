@@ -1,0 +1,115 @@
+"""The canonical report object. report.json is this model; every other format renders it.
+
+The keys of design.md's contract (schema, tool, run, summary, claims, findings,
+coverage) are kept as they are; the rest (organisation, checks, scope) are extensions
+the HTML report needs so that renderers never re-run analysis.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.findings import Finding
+
+SCHEMA = "tenant-audit/report@1"
+
+Verdict = Literal["contradicted", "at-risk", "no-evidence-contradicting", "insufficient-evidence"]
+SummaryVerdict = Literal["pass", "fail", "incomplete"]
+
+VERDICT_WORDS: dict[str, str] = {
+    "contradicted": "Evidence contradicts the claim",
+    "at-risk": "The claim is at risk: the configuration permits a violation, none is known to occur",
+    "no-evidence-contradicting": "No evidence contradicting the claim",
+    "insufficient-evidence": "Insufficient evidence to assess the claim",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ToolInfo(_Model):
+    name: str
+    version: str
+
+
+class InputInfo(_Model):
+    source: str
+    path_or_uri: str
+    sha256: str
+
+
+class RunInfo(_Model):
+    started_at: str
+    finished_at: str
+    inputs: list[InputInfo]
+    suite: str
+    suite_path: str = ""
+    command: str = ""
+
+
+class SeverityCounts(_Model):
+    critical: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+
+
+class Summary(_Model):
+    verdict: SummaryVerdict
+    findings_by_severity: SeverityCounts
+    waived_by_severity: SeverityCounts = Field(default_factory=SeverityCounts)
+    claims_by_verdict: dict[str, int] = Field(default_factory=dict)
+
+
+class ClaimResult(_Model):
+    id: str
+    text: str
+    verdict: Verdict
+    statement: str
+    finding_ids: list[str] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)
+    gaps: list[str] = Field(default_factory=list)
+
+
+class Gap(_Model):
+    scope: str
+    reason: str
+    checks: list[str] = Field(default_factory=list)
+    claim_ids: list[str] = Field(default_factory=list)
+
+
+class Coverage(_Model):
+    gaps: list[Gap] = Field(default_factory=list)
+    observed: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckRun(_Model):
+    id: str
+    title: str
+    severity: str
+    claim_ids: list[str]
+    rationale: str
+    status: Literal["ran", "failed"]
+    findings: int = 0
+
+
+class Report(_Model):
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    tool: ToolInfo
+    run: RunInfo
+    organisation: str
+    summary: Summary
+    claims: list[ClaimResult]
+    findings: list[Finding]
+    coverage: Coverage
+    checks: list[CheckRun] = Field(default_factory=list)
+    scope: dict[str, Any] = Field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+    def finding(self, finding_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.id == finding_id), None)

@@ -1,0 +1,240 @@
+"""ISO-*: client data does not reach training, except through the gates that make it safe,
+and no tenant's data reaches another tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.checkapi import Check, CheckContext, NoParams, Outcome
+from audit.coverage import CoverageGap
+from audit.graph.model import NodeType
+from audit.graph.rules import Violation, no_path, only_through, tenant_isolation
+
+TRAINING_CHECKS = ("ISO-001", "ISO-002", "ISO-003", "ISO-004", "ISO-005")
+
+
+class FromClasses(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_classes: list[str] = Field(min_length=1)
+
+
+class FromClassesThroughGates(FromClasses):
+    through: list[str] = Field(min_length=1)
+    gate_claims: dict[str, list[str]] = Field(default_factory=dict)
+
+
+def _name(graph_node: str) -> str:
+    return graph_node.partition(":")[2] or graph_node
+
+
+def _describe(violation: Violation) -> str:
+    hops = len(violation.path) - 1
+    state = (
+        "the path is in use (declared edges only)"
+        if violation.kind == "declared"
+        else ("the path is permitted but not known to be in use (potential)")
+    )
+    return f"{hops} hop{'s' if hops != 1 else ''}; {state}"
+
+
+def _training_scope(ctx: CheckContext[Any], sources: list[str], sinks: list[str]) -> Iterator[CoverageGap]:
+    """Fail closed: with nothing to check from, or nothing to check against, no pass."""
+    if not sources:
+        yield ctx.gap(
+            f"check:{ctx.check.id}",
+            f"no store holds data of class {', '.join(ctx.params.from_classes)}: "
+            "there is nothing to prove the claim against (classify the stores that hold it)",
+        )
+    if not sinks:
+        yield ctx.gap(
+            f"check:{ctx.check.id}",
+            "the inventory has no training sink (no store of class 'training', no job of kind "
+            "'training'): a path to training cannot be ruled out",
+        )
+
+
+def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
+    graph = ctx.graph
+    sources = graph.stores_of_classes(ctx.params.from_classes)
+    sinks = graph.training_sinks()
+    yield from _training_scope(ctx, sources, sinks)
+    for violation in no_path(graph, sources, sinks):
+        source, sink = _name(violation.source), _name(violation.target)
+        classes = ", ".join(c for c in graph.node(violation.source)["classes"] if c in ctx.params.from_classes)
+        yield ctx.finding(
+            endpoints=(violation.source, violation.target),
+            kind=violation.kind,
+            violation=violation,
+            message=f"{source} ({classes}) reaches training sink {sink}: {_describe(violation)}",
+            details={"source": source, "sink": sink, "classes": classes.split(", ")},
+        )
+
+
+def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[Outcome]:
+    graph = ctx.graph
+    sources = graph.stores_of_classes(ctx.params.from_classes)
+    sinks = graph.training_sinks()
+    yield from _training_scope(ctx, sources, sinks)
+    for gate, violation in only_through(graph, sources, sinks, ctx.params.through):
+        source, sink = _name(violation.source), _name(violation.target)
+        yield ctx.finding(
+            endpoints=(violation.source, violation.target, gate),
+            kind=violation.kind,
+            violation=violation,
+            title=f"{ctx.check.title}: bypasses {gate}",
+            message=f"{source} reaches training sink {sink} without passing a {gate} gate: {_describe(violation)}",
+            details={"source": source, "sink": sink, "bypassed_gate": gate},
+            claims=ctx.params.gate_claims.get(gate),
+        )
+
+
+def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    graph = ctx.graph
+    owners = {
+        data["tenant"]
+        for _, data in graph.node_items()
+        if data["tenant"] is not None and data["node_type"] == NodeType.STORE.value
+    }
+    for tenant in sorted(set(ctx.inventory.tenants) - owners):
+        yield ctx.gap(f"tenant:{tenant}", f"tenant {tenant} owns no described store: its isolation was not checked")
+    if len(owners) < 2:
+        yield ctx.gap(
+            f"check:{ctx.check.id}",
+            "fewer than two tenants own stores: tenant isolation cannot be demonstrated "
+            "(set 'tenant' on each tenant's stores and principals)",
+        )
+    for result in tenant_isolation(graph):
+        violation = result.violation
+        reached = [_name(n) for n in result.reached]
+        yield ctx.finding(
+            endpoints=(f"tenant:{result.from_tenant}", f"tenant:{result.to_tenant}"),
+            kind=violation.kind,
+            violation=violation,
+            message=(
+                f"data of tenant {result.from_tenant} (from {_name(violation.source)}) reaches "
+                f"{_name(violation.target)} of tenant {result.to_tenant}: {_describe(violation)}"
+            ),
+            details={
+                "from_tenant": result.from_tenant,
+                "to_tenant": result.to_tenant,
+                "reached": reached[:50],
+                "reached_count": len(reached),
+            },
+        )
+
+
+def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    graph = ctx.graph
+    sources = sorted(
+        n for n, data in graph.node_items() if data["node_type"] == NodeType.STORE.value and not data["classes"]
+    )
+    for violation in no_path(graph, sources, graph.training_sinks()):
+        source, sink = _name(violation.source), _name(violation.target)
+        yield ctx.finding(
+            endpoints=(violation.source, violation.target),
+            kind=violation.kind,
+            violation=violation,
+            message=f"unclassified store {source} reaches training sink {sink}; what it holds is unknown: "
+            f"{_describe(violation)}",
+            details={"source": source, "sink": sink},
+        )
+        yield CoverageGap(
+            scope=f"store:{source}",
+            reason=f"store {source} is unclassified and reaches training sink {sink}: whether it holds "
+            "client data is unknown (give it 'classes')",
+            checks=TRAINING_CHECKS,
+        )
+
+
+CHECKS = (
+    Check(
+        id="ISO-001",
+        title="Commercial API data does not reach training",
+        severity="critical",
+        claim_ids=("C1",),
+        rationale="API customers are promised their inputs and outputs never train models; any path from "
+        "API data to a training set or training job breaks that promise.",
+        remediation="Remove the edge that starts the path: stop the job reading API data, or revoke the "
+        "principal's read access to it; keep API data in serving accounts only.",
+        evaluate=no_path_to_training,
+        params=FromClasses,
+        defaults={"from_classes": ["commercial-api"]},
+    ),
+    Check(
+        id="ISO-002",
+        title="Enterprise, government and education data does not reach training",
+        severity="critical",
+        claim_ids=("C2",),
+        rationale="Enterprise, government and education tenants are contractually excluded from training.",
+        remediation="Break the path: stop the reading job or revoke the read grant; derived datasets of "
+        "tenant data must stay out of training inputs.",
+        evaluate=no_path_to_training,
+        params=FromClasses,
+        defaults={"from_classes": ["enterprise", "gov", "education"]},
+    ),
+    Check(
+        id="ISO-003",
+        title="Opted-out consumer data does not reach training",
+        severity="critical",
+        claim_ids=("C3",),
+        rationale="Consumers who did not opt in were promised their conversations never train models.",
+        remediation="Keep opted-out data out of every pipeline that feeds training; filter by consent at "
+        "ingestion so opted-out records never enter a training-bound store.",
+        evaluate=no_path_to_training,
+        params=FromClasses,
+        defaults={"from_classes": ["consumer-opt-out"]},
+    ),
+    Check(
+        id="ISO-004",
+        title="Opted-in consumer data reaches training only through the consent filter and PII scrub",
+        severity="high",
+        claim_ids=("C3", "C6"),
+        rationale="Opt-in consent covers data that passed the consent filter and was scrubbed of personal "
+        "data; a path around either gate trains on data the consent does not cover.",
+        remediation="Route the path through the consent-filter and pii-scrub jobs; remove direct exports "
+        "and grants that bypass them.",
+        evaluate=only_through_gates,
+        params=FromClassesThroughGates,
+        defaults={
+            "from_classes": ["consumer-opt-in"],
+            "through": ["consent-filter", "pii-scrub"],
+            "gate_claims": {"consent-filter": ["C3"], "pii-scrub": ["C6"]},
+        },
+    ),
+    Check(
+        id="ISO-005",
+        title="Feedback reaches training only after de-linking",
+        severity="high",
+        claim_ids=("C5",),
+        rationale="Feedback must be de-linked from user identity before any training use.",
+        remediation="Route feedback through the de-link job before it reaches a training set; revoke "
+        "direct reads of raw feedback by training principals.",
+        evaluate=only_through_gates,
+        params=FromClassesThroughGates,
+        defaults={"from_classes": ["feedback"], "through": ["de-link"]},
+    ),
+    Check(
+        id="ISO-006",
+        title="No tenant's data reaches another tenant",
+        severity="critical",
+        claim_ids=("C11",),
+        rationale="Each tenant is promised its data is isolated from every other tenant.",
+        remediation="Separate the tenants along the path: per-tenant stores and roles, no shared "
+        "intermediate store, no principal that reads one tenant and writes another.",
+        evaluate=tenants_isolated,
+    ),
+    Check(
+        id="ISO-007",
+        title="Every store that reaches training is classified",
+        severity="medium",
+        claim_ids=("C1", "C2", "C3", "C5", "C6"),
+        rationale="An unclassified store that feeds training may hold client data; until it is classified "
+        "no training claim can be proven.",
+        remediation="Classify the store (set 'classes'); if it holds client data, remove its path to training.",
+        evaluate=unclassified_reaches_training,
+    ),
+)
