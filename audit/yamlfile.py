@@ -8,6 +8,7 @@ Duplicate keys, which YAML silently collapses, are reported instead.
 from __future__ import annotations
 
 import codecs
+import json
 from typing import Any
 
 import yaml
@@ -18,7 +19,11 @@ Path = tuple[str | int, ...]
 LineMap = dict[Path, int]
 
 _MAX_DEPTH = 64
-_MAX_NODES = 20_000_000  # guards against alias expansion bombs
+# A "billion laughs" document expands a few aliases into billions of nodes. Anchors used
+# legitimately (merge keys for shared defaults) expand to a small multiple of the nodes
+# the document actually contains.
+_EXPANSION_ALLOWANCE = 100_000
+_EXPANSION_FACTOR = 10
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -56,6 +61,9 @@ def load_with_lines(text: str, filename: str) -> tuple[Any, LineMap]:
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
+        fallback = _strict_json(text, filename)
+        if fallback is not None:
+            return fallback, {}
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
@@ -75,17 +83,37 @@ def load_with_lines(text: str, filename: str) -> tuple[Any, LineMap]:
     return data, converter.lines
 
 
+def _strict_json(text: str, filename: str) -> Any | None:
+    """JSON that YAML 1.1 cannot read (surrogate-pair escapes): parsed without line numbers."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                raise ParseFailure(Problem(filename, None, key, "duplicate key", "remove one of the two"))
+            result[key] = value
+        return result
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except ValueError:
+        return None
+
+
 class _Converter:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.lines: LineMap = {}
         self.problems: list[Problem] = []
         self.constructor = yaml.constructor.SafeConstructor()
-        self.count = 0
+        self.distinct: set[int] = set()
+        self.conversions = 0
 
     def convert(self, node: yaml.Node, path: Path) -> Any:
-        self.count += 1
-        if len(path) > _MAX_DEPTH or self.count > _MAX_NODES:
+        self.conversions += 1
+        self.distinct.add(id(node))
+        expanded = self.conversions > _EXPANSION_ALLOWANCE + _EXPANSION_FACTOR * len(self.distinct)
+        if len(path) > _MAX_DEPTH or expanded:
             raise ParseFailure(
                 Problem(
                     self.filename,

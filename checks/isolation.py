@@ -58,6 +58,21 @@ def _training_scope(ctx: CheckContext[Any], sources: list[str], sinks: list[str]
 
 
 def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
+    """No store of the ``from_classes`` reaches a training sink (ISO-001, ISO-002, ISO-003).
+
+    A training sink is a store of a class marked ``training_sink`` (built in: ``training``)
+    or a job of kind ``training``. One finding per source store, with the shortest path to
+    its nearest sink: *declared* if data moves along it today, else *potential*. With no
+    store of the classes, or no training sink, the check reports a coverage gap: it cannot
+    prove a negative about data it cannot see.
+
+    Example finding::
+
+        ISO-002-5005cf2c842d  CRITICAL  declared
+        acme-workspace (enterprise) reaches training sink pretrain-mix: 6 hops
+          acme-workspace -reads-> ticket-feature-extract -writes-> ticket-features
+          -reads-> feature-export -writes-> feature-store -reads-> mix-augment -writes-> pretrain-mix
+    """
     graph = ctx.graph
     sources = graph.stores_of_classes(ctx.params.from_classes)
     sinks = graph.training_sinks()
@@ -75,6 +90,22 @@ def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
 
 
 def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[Outcome]:
+    """Stores of the ``from_classes`` reach training only through nodes carrying every gate
+    in ``through`` (ISO-004, ISO-005).
+
+    For each gate kind, every node that carries it (a gate job, or a principal whose every
+    job carries it) is removed and reachability re-tested; what still reaches a sink
+    bypasses that gate. A store marked ``passed_gates: [g]`` is not an origin for gate g,
+    but every path into it is still checked from the true origin. ``gate_claims`` maps a
+    gate to the claims its bypass breaks.
+
+    Example finding::
+
+        ISO-004-0ed469635fc5  HIGH  declared  (C3)
+        consumer-chats-opt-in reaches training sink sft-chats without passing a consent-filter gate
+          consumer-chats-opt-in -reads-> chat-debug-export -writes-> consented-chats
+          -reads-> pii-scrub -writes-> sft-chats
+    """
     graph = ctx.graph
     sources = graph.stores_of_classes(ctx.params.from_classes)
     sinks = graph.training_sinks()
@@ -93,6 +124,19 @@ def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[O
 
 
 def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    """No tenant's stores reach another tenant's stores or principals (ISO-006).
+
+    One finding per ordered pair of tenants, with the path to the nearest node of the other
+    tenant and the list of every such node reached. Tenants that own no store, or fewer
+    than two tenants owning stores, are coverage gaps.
+
+    Example finding::
+
+        ISO-006-0761f0d97c4a  CRITICAL  declared
+        data of tenant acme-corp (from acme-workspace) reaches globex-app-role of tenant globex
+          acme-workspace -reads-> tenant-benchmark-join -writes-> cross-tenant-benchmarks
+          -reads-> globex-dashboard-export -runs-as-> globex-app-role
+    """
     graph = ctx.graph
     owners = {
         data["tenant"]
@@ -128,6 +172,18 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
 
 
 def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    """Every store with no ``classes`` that reaches a training sink (ISO-007).
+
+    What such a store holds is unknown, so besides the finding it raises a coverage gap on
+    the training checks (ISO-001..ISO-005): their claims become insufficient-evidence until
+    the store is classified.
+
+    Example finding::
+
+        ISO-007-eb1112fd14d1  MEDIUM  declared
+        unclassified store research-scratch reaches training sink pretrain-mix
+          research-scratch -reads-> scratch-mix -writes-> pretrain-mix
+    """
     graph = ctx.graph
     sources = sorted(
         n for n, data in graph.node_items() if data["node_type"] == NodeType.STORE.value and not data["classes"]

@@ -1,0 +1,115 @@
+"""The graph builder: which edges exist, which way they point, what they cite."""
+
+from __future__ import annotations
+
+from audit.graph.model import EdgeKind
+from tests.audit.graph.helpers import graph_of, store
+
+
+def edges(graph_data: object) -> set[tuple[str, str, str]]:
+    from audit.graph.model import DataGraph
+
+    assert isinstance(graph_data, DataGraph)
+    return {(u, v, d["kind"]) for u, v, d in graph_data.edge_items()}
+
+
+def test_declared_edges_follow_the_data() -> None:
+    graph = graph_of(
+        stores=[store("a"), store("b"), store("c", replicates_to=["b"])],
+        principals=[{"id": "r"}],
+        jobs=[{"id": "j", "runs_as": "r", "reads": ["a"], "writes": ["b"]}],
+        flows=[{"from": "b", "to": "a"}],
+    )
+    assert edges(graph) == {
+        ("store:a", "job:j", "reads"),
+        ("job:j", "store:b", "writes"),
+        ("job:j", "principal:r", "runs-as"),
+        ("principal:r", "job:j", "run-by"),
+        ("store:c", "store:b", "replicates"),
+        ("store:b", "store:a", "flows"),
+    }
+    declared = {d["kind"] for _, _, d in graph.edge_items() if d["declared"]}
+    assert declared == {"reads", "writes", "runs-as", "replicates", "flows"}
+
+
+def test_described_access_is_potential() -> None:
+    graph = graph_of(stores=[store("a"), store("b")], principals=[{"id": "p", "can_read": ["a"], "can_write": ["b"]}])
+    assert edges(graph) == {("store:a", "principal:p", "can-read"), ("principal:p", "store:b", "can-write")}
+    assert not any(d["declared"] for _, _, d in graph.edge_items())
+
+
+def test_trust_between_described_principals_moves_data_both_ways() -> None:
+    graph = graph_of(principals=[{"id": "role", "trusts": ["user"]}, {"id": "user"}])
+    assert edges(graph) == {
+        ("principal:user", "principal:role", "can-assume"),
+        ("principal:role", "principal:user", "can-assume"),
+    }
+
+
+def test_trust_targets_public_external_services_and_accounts() -> None:
+    graph = graph_of(
+        principals=[
+            {"id": "open", "trusts": ["*"]},
+            {"id": "vendor-read", "trusts": ["arn:aws:iam::444444444444:root", "999999999999"]},
+            {"id": "svc", "trusts": ["sagemaker.amazonaws.com"]},
+            {"id": "in-account", "trusts": ["222222222222"]},
+            {"id": "gha", "trusts": ["arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"]},
+        ]
+    )
+    found = edges(graph)
+    assert ("public", "principal:open", "can-assume") in found
+    assert ("external:444444444444", "principal:vendor-read", "can-assume") in found
+    # an account of zone 'external' is a third party too
+    assert ("external:999999999999", "principal:vendor-read", "can-assume") in found
+    assert ("external:token.actions.githubusercontent.com", "principal:gha", "can-assume") in found
+    # a service principal is not a data holder: svc gains edges only as an account member
+    assert {(u, v) for u, v, _ in found if "principal:svc" in (u, v)} == {
+        ("principal:svc", "principal:in-account"),
+        ("principal:in-account", "principal:svc"),
+    }
+    # trusting an inventory account (sound): any principal in it may assume the role
+    assumers = {u for u, v, k in found if v == "principal:in-account" and k == "can-assume"}
+    assert assumers == {"principal:open", "principal:vendor-read", "principal:svc", "principal:gha"}
+    assert graph.node("public")["node_type"] == "public"
+
+
+def test_principal_carries_a_gate_only_if_every_job_running_as_it_does() -> None:
+    graph = graph_of(
+        stores=[store("a")],
+        principals=[{"id": "dedicated"}, {"id": "shared"}, {"id": "marked", "gate": ["pii-scrub"]}],
+        jobs=[
+            {"id": "filter", "runs_as": "dedicated", "gate": ["consent-filter"]},
+            {"id": "filter2", "runs_as": "shared", "gate": ["consent-filter"]},
+            {"id": "export", "runs_as": "shared"},
+        ],
+    )
+    assert graph.node("principal:dedicated")["gates"] == {"consent-filter"}
+    assert graph.node("principal:shared")["gates"] == frozenset()
+    assert graph.node("principal:marked")["gates"] == {"pii-scrub"}
+    assert graph.node("job:filter")["gates"] == {"consent-filter"}
+
+
+def test_training_sinks_are_training_stores_and_training_jobs() -> None:
+    graph = graph_of(
+        stores=[store("mix", "training"), store("logs", "commercial-api")],
+        jobs=[{"id": "train", "kind": "training"}, {"id": "etl"}],
+    )
+    assert graph.training_sinks() == ["job:train", "store:mix"]
+
+
+def test_edges_cite_the_entry_that_creates_them() -> None:
+    graph = graph_of(stores=[store("a")], jobs=[{"id": "j", "reads": ["a"]}])
+    data = graph.nx.edges["store:a", "job:j", EdgeKind.READS.value]
+    (evidence,) = data["evidence"]
+    assert evidence.location == "test:jobs[0]"
+    assert "reads a" in evidence.detail
+
+
+def test_policies_without_an_evaluator_are_coverage_gaps() -> None:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    graph = graph_of(
+        stores=[store("a", policy={"Version": "2012-10-17", "Statement": [statement]}), store("b", policy={})],
+        principals=[{"id": "p", "policies": [{"Version": "2012-10-17", "Statement": [statement]}]}],
+    )
+    assert {g.scope for g in graph.gaps} == {"principal:p", "store:a"}
+    assert all("ISO-*" in g.checks for g in graph.gaps)

@@ -1,0 +1,138 @@
+"""The command line: verbs, exit codes, outputs written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_ORG, LEAKS, REPO, WriteYaml, invoke
+
+
+def test_run_on_the_clean_org_prints_verdicts_and_writes_reports(tmp_path: Path) -> None:
+    out = tmp_path / "audit-out"
+    result = invoke("run", str(EXAMPLE_ORG), "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    for claim in ("C1", "C2", "C3", "C11"):
+        assert claim in result.stdout
+    assert "no-evidence-contradicting" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["findings"] == []
+
+
+@pytest.mark.parametrize(
+    ("variant", "fail_on", "code"),
+    [
+        ("debug-export", "high", 1),  # a declared ISO-004 finding is high
+        ("debug-export", "critical", 0),
+        ("debug-export", "none", 0),
+        ("eval-harness-grant", "high", 1),  # potential ISO-001: critical lowered to high
+        ("eval-harness-grant", "critical", 0),
+        ("unclassified-scratch", "high", 0),  # ISO-007 is medium
+        ("unclassified-scratch", "medium", 1),
+    ],
+)
+def test_exit_code_follows_fail_on(tmp_path: Path, variant: str, fail_on: str, code: int) -> None:
+    result = invoke("run", str(EXAMPLE_ORG), str(LEAKS / variant), "--out", str(tmp_path), "--fail-on", fail_on)
+    assert result.exit_code == code, result.stdout + result.stderr
+
+
+def test_require_complete_exits_3_when_a_claim_is_unproven(tmp_path: Path) -> None:
+    # claims C4, C7-C10 have no installed checks yet: the clean org is incomplete, not passed
+    result = invoke("run", str(EXAMPLE_ORG), "--out", str(tmp_path), "--require-complete")
+    assert result.exit_code == 3
+
+
+def test_findings_outrank_incompleteness(tmp_path: Path) -> None:
+    result = invoke("run", str(EXAMPLE_ORG), str(LEAKS / "debug-export"), "--out", str(tmp_path), "--require-complete")
+    assert result.exit_code == 1
+
+
+def test_input_error_writes_nothing(write_yaml: WriteYaml, tmp_path: Path) -> None:
+    bad = write_yaml("version: 1\nstores:\n  - {id: a, kind: nope}\n")
+    out = tmp_path / "out"
+    result = invoke("run", str(bad), "--out", str(out))
+    assert result.exit_code == 2
+    assert f"{bad}:3:" in result.stderr
+    assert not out.exists()
+
+
+def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("run", str(EXAMPLE_ORG), "--out", str(tmp_path / "o"), "--format", "html,pdfx")
+    assert result.exit_code == 2
+    assert "unknown report format: pdfx" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_unwritable_output_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke("run", str(EXAMPLE_ORG), "--out", str(blocker / "sub"))
+    assert result.exit_code == 2
+    assert "cannot write reports" in result.stderr
+
+
+def test_existing_reports_are_replaced_whole(tmp_path: Path) -> None:
+    invoke("run", str(EXAMPLE_ORG), str(LEAKS / "debug-export"), "--out", str(tmp_path))
+    invoke("run", str(EXAMPLE_ORG), "--out", str(tmp_path))
+    assert json.loads((tmp_path / "report.json").read_text())["findings"] == []
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_explain_prints_the_path_hop_by_hop(tmp_path: Path) -> None:
+    invoke("run", str(EXAMPLE_ORG), str(LEAKS / "raw-feedback-mix"), "--out", str(tmp_path))
+    report = json.loads((tmp_path / "report.json").read_text())
+    (finding,) = report["findings"]
+    result = invoke("explain", str(tmp_path / "report.json"), finding["id"][:10])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(finding["id"])
+    hops = [ln for ln in lines if ln[:3].strip().rstrip(".").isdigit()]
+    assert [h.split()[-2] for h in hops] == ["feedback-raw", "feedback-quick-mix", "pretrain-mix"]
+    assert "-> [reads] feedback-quick-mix (job)" in result.stdout
+    assert "raw-feedback-mix/leak.yaml:" in result.stdout
+    assert "remediation:" in result.stdout
+
+
+def test_explain_unknown_finding_or_bad_report(tmp_path: Path) -> None:
+    invoke("run", str(EXAMPLE_ORG), "--out", str(tmp_path))
+    missing = invoke("explain", str(tmp_path / "report.json"), "ISO-001-nope")
+    assert missing.exit_code == 2
+    assert "no finding" in missing.stderr
+    (tmp_path / "junk.json").write_text('{"schema": 1}')
+    junk = invoke("explain", str(tmp_path / "junk.json"), "x")
+    assert junk.exit_code == 2
+    assert "not a tenant-audit report.json" in junk.stderr
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("json", b'"nodes"'), ("graphml", b"<graphml"), ("dot", b"digraph")])
+def test_graph_exports(tmp_path: Path, fmt: str, marker: bytes) -> None:
+    target = tmp_path / f"graph.{fmt}"
+    result = invoke("graph", str(EXAMPLE_ORG), "--format", fmt, "--out", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert marker in target.read_bytes()
+
+
+def test_checks_lists_the_registry() -> None:
+    result = invoke("checks")
+    assert result.exit_code == 0
+    for check_id in ("ISO-001", "ISO-006", "ISO-007"):
+        assert check_id in result.stdout
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "tenant-audit"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nstores: 5\n")
+    env = {**os.environ, "COLUMNS": "120"}
+    result = subprocess.run(
+        [str(script), "validate", str(bad)], capture_output=True, text=True, env=env, cwd=REPO, check=False
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}:2: stores: expected a list" in result.stderr
