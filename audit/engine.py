@@ -25,12 +25,14 @@ from audit.report import (
     VERDICT_WORDS,
     CheckRun,
     ClaimResult,
+    ConflictOut,
     Coverage,
     Gap,
     InputInfo,
     Report,
     RunInfo,
     SeverityCounts,
+    StatedValue,
     Summary,
     ToolInfo,
     Verdict,
@@ -180,6 +182,16 @@ def assemble(
         coverage=Coverage(gaps=gaps, observed=observed(inventory, graph)),
         checks=evaluation.runs,
         scope=describe_scope(inventory, graph),
+        conflicts=[
+            ConflictOut(
+                entity=c.entity,
+                field=c.field,
+                chosen=c.chosen,
+                rule=c.rule,
+                values=[StatedValue(value=v, location=where) for v, where in c.values],
+            )
+            for c in inventory.conflicts
+        ],
     )
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Zone = Literal["serving", "training", "corporate", "external"]
+Zone = Literal["serving", "training", "corporate", "external", "unknown"]
 Tier = Literal["commercial-api", "enterprise", "consumer", "gov", "education"]
 StoreKind = Literal["s3-bucket", "s3-prefix", "table", "dataset"]
 Encryption = Literal["none", "AES256", "aws:kms", "unknown"]
@@ -44,6 +44,7 @@ class Provenance(BaseModel):
     source: str
     location: str
     fields: dict[str, str] = Field(default_factory=dict)
+    also: tuple[str, ...] = ()  # where other sources stated the same entity
 
     def at(self, field: str) -> str:
         return self.fields.get(field, self.location)
@@ -55,10 +56,29 @@ class Entity(BaseModel):
     provenance: Provenance | None = Field(default=None, exclude=True)
 
 
+class ScpLevel(BaseModel):
+    """The service control policies attached at one level (root, OU, account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    policies: list[PolicyDocument] = Field(default_factory=list)
+
+
 class Account(Entity):
     id: AccountId
     name: Identifier
-    zone: Zone
+    zone: Zone = "unknown"
+    # None: unknown (not collected); []: known to have none (no organisation).
+    scps: list[ScpLevel] | None = None
+
+
+class KmsKey(Entity):
+    arn: str = Field(pattern=r"^arn:aws[\w-]*:kms:")
+    account: str | None = None
+    policy: PolicyDocument | None = None  # None: the key policy could not be read
+    rotation_enabled: bool | None = None
+    description: str = ""
 
 
 class DataClass(Entity):
@@ -78,7 +98,7 @@ class Tenant(Entity):
 
 class Store(Entity):
     id: Identifier
-    kind: StoreKind
+    kind: StoreKind | None = None  # inferred from the ARN or location when not given
     account: str | None = None
     arn: str | None = None
     classes: list[Identifier] = Field(default_factory=list)
@@ -86,6 +106,7 @@ class Store(Entity):
     encryption: Encryption | None = None
     kms_key: str | None = None
     public_access_blocked: bool | None = None
+    public_acl: bool | None = None
     tls_only: bool | None = None
     access_logging: bool | None = None
     versioning: bool | None = None
@@ -105,6 +126,7 @@ class Principal(Entity):
     arn: str | None = None
     account: str | None = None
     trusts: list[str] = Field(default_factory=list)
+    trust_policy: PolicyDocument | None = None
     policies: list[PolicyDocument] = Field(default_factory=list)
     permission_boundary: PolicyDocument | None = None
     can_read: list[Identifier] = Field(default_factory=list)
@@ -141,6 +163,7 @@ class InventoryDocument(BaseModel):
     accounts: list[Account] = Field(default_factory=list)
     data_classes: dict[Identifier, DataClass] = Field(default_factory=dict)
     gate_kinds: list[Identifier] = Field(default_factory=list)
+    kms_keys: list[KmsKey] = Field(default_factory=list)
     tenants: list[Tenant] = Field(default_factory=list)
     stores: list[Store] = Field(default_factory=list)
     principals: list[Principal] = Field(default_factory=list)

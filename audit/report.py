@@ -86,6 +86,21 @@ class Coverage(_Model):
     observed: dict[str, Any] = Field(default_factory=dict)
 
 
+class StatedValue(_Model):
+    value: str
+    location: str
+
+
+class ConflictOut(_Model):
+    """Two sources disagree about one fact; ``chosen`` (the strictest) is what was used."""
+
+    entity: str
+    field: str
+    values: list[StatedValue]
+    chosen: str
+    rule: str
+
+
 class CheckRun(_Model):
     id: str
     title: str
@@ -107,6 +122,7 @@ class Report(_Model):
     coverage: Coverage
     checks: list[CheckRun] = Field(default_factory=list)
     scope: dict[str, Any] = Field(default_factory=dict)
+    conflicts: list[ConflictOut] = Field(default_factory=list)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

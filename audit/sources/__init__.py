@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit.errors import InputError, Problem
-from audit.inventory import InputRecord, Inventory, merge
+from audit.inventory import InputRecord, Inventory
+from audit.merge import merge_documents
 from audit.sources import described
 
 SOURCE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -86,7 +87,7 @@ def load_inventory(specs: Sequence[str]) -> Inventory:
             ]
         )
     fragments, records = load_fragments(expand(specs))
-    return merge(
+    return merge_documents(
         [f.document for f in fragments if f.document is not None],
         records,
         earlier_problems=[p for f in fragments for p in f.problems],

@@ -22,7 +22,7 @@ CASES = [
     ("missing-version", "organisation: X\n", 1, "version", "'version' is missing"),
     ("version-2", "version: 2\n", 1, "version", "'2' is not allowed"),
     ("unknown-section", "version: 1\nstore:\n  - {id: a}\n", 2, "store", "did you mean 'stores'"),
-    ("store-missing-kind", "version: 1\nstores:\n  - id: a\n", 3, "stores (id a)", "'kind' is missing"),
+    ("store-missing-kind", "version: 1\nstores:\n  - id: a\n", 3, "stores (id a)", "the kind of store is unknown"),
     (
         "store-kind-typo",
         "version: 1\nstores:\n  - id: a\n    kind: s3bucket\n",
@@ -204,12 +204,19 @@ def test_every_problem_is_reported_in_one_run(write_yaml: WriteYaml) -> None:
     assert "3 problems" in result.stderr
 
 
-def test_duplicate_ids_across_files_name_both_places(write_yaml: WriteYaml) -> None:
-    first = write_yaml(MINIMAL_ORG + STORE, "one.yaml")
-    second = write_yaml("version: 1\n" + STORE, "two.yaml")
+def test_duplicate_ids_within_one_file_name_both_places(write_yaml: WriteYaml) -> None:
+    path = write_yaml(MINIMAL_ORG + STORE + "  - {id: logs, kind: table}\n")
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:9: stores (id logs): 'logs' is defined twice in this file (also at {path}:8)" in result.stderr
+
+
+def test_one_id_for_two_different_buckets_is_an_error(write_yaml: WriteYaml) -> None:
+    first = write_yaml(MINIMAL_ORG + "stores:\n  - {id: logs, arn: 'arn:aws:s3:::a'}\n", "one.yaml")
+    second = write_yaml("version: 1\nstores:\n  - {id: logs, arn: 'arn:aws:s3:::b'}\n", "two.yaml")
     result = invoke("validate", str(first), str(second))
     assert result.exit_code == 2
-    assert f"{second}:4: stores (id logs): 'logs' is defined twice (also at {first}:8)" in result.stderr
+    assert "different identities for one id: s3:s3://a/, s3:s3://b/" in result.stderr
 
 
 def test_conflicting_organisations_are_an_error(write_yaml: WriteYaml) -> None:
@@ -218,14 +225,6 @@ def test_conflicting_organisations_are_an_error(write_yaml: WriteYaml) -> None:
     result = invoke("validate", str(first), str(second))
     assert result.exit_code == 2
     assert "different organisations" in result.stderr
-
-
-def test_conflicting_class_definitions_are_an_error(write_yaml: WriteYaml) -> None:
-    first = write_yaml("version: 1\ndata_classes:\n  x: {protected: true}\n", "one.yaml")
-    second = write_yaml("version: 1\ndata_classes:\n  x: {protected: false}\n", "two.yaml")
-    result = invoke("validate", str(first), str(second))
-    assert result.exit_code == 2
-    assert f"{second}:3: data_classes.x: defined differently in {first}:3" in result.stderr
 
 
 def test_missing_source_path(tmp_path: Path) -> None:

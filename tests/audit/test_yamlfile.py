@@ -86,7 +86,9 @@ def test_dotted_paths() -> None:
 
 
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=8)
-scalars = st.one_of(st.integers(-1000, 1000), st.booleans(), st.text(max_size=20), st.none())
+# Control characters are left out: PyYAML's own dump/load does not round-trip some (NEL).
+text = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
+scalars = st.one_of(st.integers(-1000, 1000), st.booleans(), text, st.none())
 documents = st.recursive(
     scalars,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),

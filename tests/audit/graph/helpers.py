@@ -6,7 +6,7 @@ from typing import Any
 
 from audit.graph.build import build_graph
 from audit.graph.model import DataGraph
-from audit.inventory import merge
+from audit.merge import merge_documents
 from audit.model import InventoryDocument, Provenance
 
 ACCOUNTS = [
@@ -27,7 +27,7 @@ def graph_of(**sections: Any) -> DataGraph:
     for section in ("stores", "principals", "jobs", "tenants", "flows"):
         for index, entity in enumerate(getattr(document, section)):
             entity.provenance = Provenance(source="test", location=f"test:{section}[{index}]")
-    return build_graph(merge([document]))
+    return build_graph(merge_documents([document]))
 
 
 def store(store_id: str, *classes: str, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""IAM policy evaluation: a sound over-approximation of who may move data where."""

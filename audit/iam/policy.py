@@ -1,0 +1,190 @@
+"""IAM policy documents parsed into statements we can evaluate.
+
+Parsing is strict about structure (a malformed policy is a coverage gap, never ignored)
+and lenient where AWS is (a single string where a list is allowed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from audit.iam.glob import covers, intersects, matches, substitute_variables
+
+Effect = Literal["Allow", "Deny"]
+
+
+class PolicyError(ValueError):
+    """A policy document that cannot be read as IAM JSON."""
+
+
+@dataclass(frozen=True)
+class PrincipalSpec:
+    """The Principal / NotPrincipal element of a resource-based or trust policy."""
+
+    everyone: bool = False  # "*" or {"AWS": "*"}
+    aws: frozenset[str] = frozenset()  # ARNs and bare account ids
+    services: frozenset[str] = frozenset()
+    federated: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, eq=False)  # identity semantics: the same statement is cited once
+class Statement:
+    effect: Effect
+    actions: tuple[str, ...] | None  # None when NotAction is used
+    not_actions: tuple[str, ...] | None
+    resources: tuple[str, ...] | None
+    not_resources: tuple[str, ...] | None
+    principal: PrincipalSpec | None
+    not_principal: PrincipalSpec | None
+    condition: Mapping[str, Any] | None
+    raw: Mapping[str, Any]
+    location: str
+    sid: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.condition)
+
+    def applies_to_action(self, action: str) -> bool:
+        if self.actions is not None:
+            return any(matches(p, action, ignore_case=True) for p in self.actions)
+        return not any(matches(p, action, ignore_case=True) for p in self.not_actions or ())
+
+    def may_apply_to(self, resource: Resource) -> bool:
+        """Could this statement apply to some part of the resource? (used for Allow)"""
+        if self.resources is not None:
+            return any(resource.intersects(substitute_variables(p, widen=True)) for p in self.resources)
+        # NotResource: applies unless the excluded patterns certainly cover the resource
+        return not any(resource.covered_by(substitute_variables(p, widen=False)) for p in self.not_resources or ())
+
+    def surely_applies_to(self, resource: Resource) -> bool:
+        """Does this statement apply to all of the resource? (used for Deny)"""
+        if self.resources is not None:
+            return any(resource.covered_by(substitute_variables(p, widen=False)) for p in self.resources)
+        return not any(resource.intersects(substitute_variables(p, widen=True)) for p in self.not_resources or ())
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a request touches: one ARN, or every ARN under a prefix (a store's objects)."""
+
+    arn: str
+    is_prefix: bool = False
+
+    def intersects(self, pattern: str) -> bool:
+        return intersects(pattern, self.arn) if self.is_prefix else matches(pattern, self.arn)
+
+    def covered_by(self, pattern: str) -> bool:
+        return covers(pattern, self.arn) if self.is_prefix else matches(pattern, self.arn)
+
+
+@dataclass(frozen=True)
+class Policy:
+    statements: tuple[Statement, ...]
+    location: str
+    name: str = ""
+
+
+@dataclass
+class ParsedPolicies:
+    policies: list[Policy] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def statements(self) -> Iterable[Statement]:
+        return (s for p in self.policies for s in p.statements)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise PolicyError(f"{where} must be a string or a list of strings")
+
+
+def _principal(value: Any, where: str) -> PrincipalSpec:
+    if value == "*":
+        return PrincipalSpec(everyone=True)
+    if not isinstance(value, Mapping):
+        raise PolicyError(f'{where} must be "*" or a mapping of AWS/Service/Federated')
+    unknown = set(value) - {"AWS", "Service", "Federated", "CanonicalUser"}
+    if unknown:
+        raise PolicyError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+    aws = _strings(value.get("AWS", []), f"{where}.AWS")
+    return PrincipalSpec(
+        everyone="*" in aws,
+        aws=frozenset(a for a in aws if a != "*"),
+        services=frozenset(_strings(value.get("Service", []), f"{where}.Service")),
+        federated=frozenset(_strings(value.get("Federated", []), f"{where}.Federated")),
+    )
+
+
+def parse_statement(raw: Any, location: str) -> Statement:
+    if not isinstance(raw, Mapping):
+        raise PolicyError("a statement must be a mapping")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f"Effect must be Allow or Deny, not {effect!r}")
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise PolicyError("a statement needs exactly one of Action and NotAction")
+    has_resource = "Resource" in raw or "NotResource" in raw
+    if "Resource" in raw and "NotResource" in raw:
+        raise PolicyError("a statement cannot have both Resource and NotResource")
+    if "Principal" in raw and "NotPrincipal" in raw:
+        raise PolicyError("a statement cannot have both Principal and NotPrincipal")
+    condition = raw.get("Condition")
+    if condition is not None and not isinstance(condition, Mapping):
+        raise PolicyError("Condition must be a mapping")
+    return Statement(
+        effect=effect,
+        actions=_strings(raw["Action"], "Action") if "Action" in raw else None,
+        not_actions=_strings(raw["NotAction"], "NotAction") if "NotAction" in raw else None,
+        # Trust policies have no Resource: the role itself is the resource.
+        resources=_strings(raw["Resource"], "Resource") if "Resource" in raw else (None if has_resource else ("*",)),
+        not_resources=_strings(raw["NotResource"], "NotResource") if "NotResource" in raw else None,
+        principal=_principal(raw["Principal"], "Principal") if "Principal" in raw else None,
+        not_principal=_principal(raw["NotPrincipal"], "NotPrincipal") if "NotPrincipal" in raw else None,
+        condition=condition or None,
+        raw=dict(raw),
+        location=location,
+        sid=str(raw.get("Sid", "")),
+    )
+
+
+def parse_policy(document: Any, location: str, name: str = "") -> Policy:
+    """Parse one policy document; raise PolicyError with what is wrong."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(unquote(document) if document.lstrip().startswith("%7B") else document)
+        except ValueError as exc:
+            raise PolicyError(f"not JSON: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise PolicyError("a policy document must be a mapping")
+    statements = document.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list):
+        raise PolicyError("Statement must be a list or a mapping")
+    parsed = []
+    for index, raw in enumerate(statements):
+        try:
+            parsed.append(parse_statement(raw, f"{location} Statement[{index}]"))
+        except PolicyError as exc:
+            raise PolicyError(f"Statement[{index}]: {exc}") from None
+    return Policy(tuple(parsed), location, name)
+
+
+def parse_all(documents: Iterable[tuple[Any, str, str]]) -> ParsedPolicies:
+    """Parse (document, location, name) triples, collecting errors instead of stopping."""
+    result = ParsedPolicies()
+    for document, location, name in documents:
+        try:
+            result.policies.append(parse_policy(document, location, name))
+        except PolicyError as exc:
+            result.errors.append(f"{location}: {exc}")
+    return result

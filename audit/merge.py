@@ -1,0 +1,486 @@
+"""One identity-resolution and merge layer for every source.
+
+Inventory files, the AWS collector, Terraform plans and OpenLineage events describe the
+same estate from different angles. An entity is the same entity when it shares an id
+*or* an identity (a bucket's ARN, an s3:// location, a role's ARN) with another, so an
+overlay that names ``api-logs`` with the bucket's ARN merges into the collected bucket.
+
+Facts that agree merge silently; lists of independent facts (reads, grants, policies)
+are unioned; facts that disagree are *conflicts*: reported, never silently overwritten,
+and resolved to the strictest value for the verdict (the union of classifications, the
+longest retention, the weakest encryption, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from audit.coverage import CoverageGap
+from audit.errors import InputError, Problem
+from audit.inventory import InputRecord, Inventory
+from audit.model import (
+    Account,
+    DataClass,
+    Entity,
+    InventoryDocument,
+    Job,
+    KmsKey,
+    Principal,
+    Provenance,
+    Store,
+    StoreKind,
+    Tenant,
+)
+from audit.references import check_references
+from audit.taxonomy import BUILTIN_DATA_CLASSES, BUILTIN_GATE_KINDS
+
+E = TypeVar("E", bound=Entity)
+
+_S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
+_S3_URI = re.compile(r"^s3a?n?://([^/]+)/?(.*)$")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two sources disagree about one fact; ``chosen`` is what the audit uses."""
+
+    entity: str
+    field: str
+    values: tuple[tuple[str, str], ...]  # (value as text, where it was stated)
+    chosen: str
+    rule: str
+
+
+def s3_identity(arn: str | None, location: str | None = None) -> str | None:
+    """``s3://bucket/`` or ``s3://bucket/prefix/`` for any spelling of an S3 location."""
+    for pattern, text in ((_S3_ARN, arn), (_S3_URI, location)):
+        match = pattern.match(text or "")
+        if match:
+            prefix = (match.group(2) or "").rstrip("*")
+            if prefix and not prefix.endswith("/"):
+                prefix += "/"
+            return f"s3://{match.group(1)}/{prefix}"
+    return None
+
+
+def identity_tokens(section: str, entity: Entity) -> list[str]:
+    """Everything that identifies an entity: its id and, where it has one, its ARN."""
+    tokens = [f"id:{getattr(entity, 'id', None) or getattr(entity, 'arn', '')}"]
+    if section == "stores":
+        s3 = s3_identity(getattr(entity, "arn", None), getattr(entity, "location", None))
+        if s3:
+            tokens.append(f"s3:{s3}")
+        elif getattr(entity, "arn", None):
+            tokens.append(f"arn:{entity.arn}")  # type: ignore[attr-defined]
+    elif section == "principals" and getattr(entity, "arn", None):
+        tokens.append(f"arn:{entity.arn}")  # type: ignore[attr-defined]
+    return tokens
+
+
+# ---- how each disagreeing field is resolved ------------------------------------------------
+
+Values = list[tuple[Any, Entity]]
+Resolution = tuple[Any, bool, str]  # (value, is a reported conflict, rule text)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return "null" if value is None else str(value)
+
+
+def _distinct(values: Values) -> list[Any]:
+    seen: list[Any] = []
+    for value, _ in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def first(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    return distinct[0], len(distinct) > 1, "the first source's value is used"
+
+
+def union(values: Values) -> Resolution:
+    merged: list[Any] = []
+    for value, _ in values:
+        merged.extend(v for v in value if v not in merged)
+    return merged, False, "union"
+
+
+def union_reported(values: Values) -> Resolution:
+    merged, _, _ = union(values)
+    return merged, len({tuple(v) for v, _ in values}) > 1, "every classification applies (union)"
+
+
+def intersection_reported(values: Values) -> Resolution:
+    common = [g for g in values[0][0] if all(g in v for v, _ in values)]
+    return common, len({tuple(sorted(v)) for v, _ in values}) > 1, "only gates every source agrees on (intersection)"
+
+
+def longest_retention(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    chosen = None if None in distinct else max(distinct)
+    return chosen, len(distinct) > 1, "the longest retention (null: kept forever)"
+
+
+_ENCRYPTION_STRENGTH = {"none": 0, "unknown": 1, "AES256": 2, "aws:kms": 3}
+
+
+def weakest_encryption(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    return min(distinct, key=lambda v: _ENCRYPTION_STRENGTH.get(v, 1)), len(distinct) > 1, "the weakest encryption"
+
+
+def any_false(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    return (False if False in distinct else distinct[0]), len(distinct) > 1, "the weaker setting (false)"
+
+
+def any_true(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    return (True if True in distinct else distinct[0]), len(distinct) > 1, "the riskier setting (true)"
+
+
+def minimum(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    known = [v for v in distinct if v is not None]
+    return (min(known) if known else None), len(distinct) > 1, "the strictest limit (smallest)"
+
+
+Rule = Callable[[Values], Resolution]
+
+RULES: dict[str, dict[str, Rule]] = {
+    "stores": {
+        "classes": union_reported,
+        "canaries": union,
+        "replicates_to": union,
+        "passed_gates": intersection_reported,
+        "retention_days": longest_retention,
+        "encryption": weakest_encryption,
+        "public_access_blocked": any_false,
+        "tls_only": any_false,
+        "access_logging": any_false,
+        "public_acl": any_true,
+        "versioning": any_true,
+    },
+    "principals": {
+        "trusts": union,
+        "policies": union,
+        "can_read": union,
+        "can_write": union,
+        "gate": intersection_reported,
+    },
+    "jobs": {"reads": union, "writes": union, "gate": intersection_reported},
+    "data_classes": {
+        "protected": any_true,
+        "training_sink": any_true,
+        "max_retention_days": minimum,
+    },
+}
+LIST_FIELDS = {
+    "classes",
+    "canaries",
+    "replicates_to",
+    "passed_gates",
+    "trusts",
+    "policies",
+    "can_read",
+    "can_write",
+    "gate",
+    "reads",
+    "writes",
+}
+
+
+# ---- the merge itself -------------------------------------------------------------------
+
+
+@dataclass
+class SectionMerge:
+    merged: list[Entity] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # every id seen -> the merged id
+    conflicts: list[Conflict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, token: str) -> str:
+        self.parent.setdefault(token, token)
+        root = token
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[token] != root:  # path compression
+            self.parent[token], token = root, self.parent[token]
+        return root
+
+    def join(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _where(entity: Entity) -> str:
+    return entity.provenance.location if entity.provenance else "(input)"
+
+
+def _location(where: str) -> tuple[str, int | None]:
+    file, _, line = where.rpartition(":")
+    return (file, int(line)) if file and line.isdigit() else (where, None)
+
+
+def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> SectionMerge:
+    """Merge one section (``stores``, ``principals``...) given each document's entities."""
+    result = SectionMerge()
+    finder = _UnionFind()
+    ordered: list[E] = []
+    for entities in groups_in_order:
+        seen_here: dict[str, E] = {}
+        for entity in entities:
+            key = str(getattr(entity, "id", None) or getattr(entity, "arn", ""))
+            if key in seen_here:  # within one document a repeated id is a mistake, not a merge
+                file, line = _location(_where(entity))
+                result.problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"{section} (id {key})",
+                        f"'{key}' is defined twice in this file (also at {_where(seen_here[key])})",
+                        "give each entry a unique id, or remove the duplicate",
+                    )
+                )
+                continue
+            seen_here[key] = entity
+            ordered.append(entity)
+            tokens = identity_tokens(section, entity)
+            for token in tokens[1:]:
+                finder.join(tokens[0], token)
+    groups: dict[str, list[E]] = {}
+    for entity in ordered:
+        groups.setdefault(finder.find(identity_tokens(section, entity)[0]), []).append(entity)
+    for members in groups.values():
+        merged = _merge_group(section, members, result)
+        result.merged.append(merged)
+        merged_key = str(getattr(merged, "id", None) or getattr(merged, "arn", ""))
+        for member in members:
+            result.aliases[str(getattr(member, "id", None) or getattr(member, "arn", ""))] = merged_key
+    return result
+
+
+def _preferred(members: Sequence[E]) -> E:
+    """The entity whose id names the merged one: an auditor's own id wins over a collector's."""
+    described = [m for m in members if m.provenance is not None and m.provenance.source == "inventory"]
+    return described[0] if described else members[0]
+
+
+def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
+    if len(members) == 1:
+        return members[0]
+    base = _preferred(members)
+    rules = RULES.get(section, {})
+    names = {n for m in members for n in m.model_fields_set} - {"id", "provenance"}
+    update: dict[str, Any] = {}
+    fields: dict[str, str] = {}
+    label = f"{section[:-1]}:{getattr(base, 'id', None) or getattr(base, 'arn', '')}"
+    if section in ("stores", "principals"):
+        arns = {token for m in members for token in identity_tokens(section, m)[1:]}
+        if len(arns) > 1:
+            file, line = _location(_where(members[-1]))
+            result.problems.append(
+                Problem(
+                    file,
+                    line,
+                    label,
+                    f"the sources give different identities for one id: {', '.join(sorted(arns))}",
+                    "an id names one store or principal: rename one of them",
+                )
+            )
+    for name in sorted(names):
+        stated: Values = [(getattr(m, name), m) for m in members if name in m.model_fields_set]
+        rule = rules.get(name, union if name in LIST_FIELDS else first)
+        value, conflicted, text = rule(stated)
+        update[name] = value
+        if conflicted:
+            result.conflicts.append(
+                Conflict(
+                    entity=label,
+                    field=name,
+                    values=tuple((_text(v), _where(m)) for v, m in stated),
+                    chosen=_text(value),
+                    rule=text,
+                )
+            )
+        fields.update(_field_locations(name, value, stated))
+    for member in reversed(members):  # keep the first source's location for every other field
+        if member.provenance is not None:
+            fields.update({k: v for k, v in member.provenance.fields.items() if k.split("[")[0] not in LIST_FIELDS})
+    merged = base.model_copy(update=update)
+    if base.provenance is not None:
+        also = tuple(_where(m) for m in members if m is not base)
+        merged.provenance = Provenance(
+            source=base.provenance.source, location=base.provenance.location, fields=fields, also=also
+        )
+    return merged
+
+
+def _field_locations(name: str, value: Any, stated: Values) -> dict[str, str]:
+    """Where each entry of a merged list came from, at its new index."""
+    if name not in LIST_FIELDS or not isinstance(value, list):
+        return {}
+    locations: dict[str, str] = {}
+    for index, item in enumerate(value):
+        for original, member in stated:
+            if item in original and member.provenance is not None:
+                locations[f"{name}[{index}]"] = member.provenance.at(f"{name}[{original.index(item)}]")
+                break
+    return locations
+
+
+def rewrite(values: Iterable[str], aliases: dict[str, str]) -> list[str]:
+    """References renamed to the merged ids; positions kept, so cited lines stay right."""
+    return [aliases.get(v, v) for v in values]
+
+
+# ---- the whole inventory -------------------------------------------------------------
+
+
+def merge_documents(
+    documents: Sequence[InventoryDocument],
+    inputs: Iterable[InputRecord] = (),
+    gaps: Iterable[CoverageGap] = (),
+    *,
+    earlier_problems: Iterable[Problem] = (),
+    invalid_ids: Iterable[str] = (),
+) -> Inventory:
+    """Merge every source's documents into one inventory; raise InputError listing every
+    problem. ``earlier_problems`` come from loading; ``invalid_ids`` name entries dropped
+    for them, whose references are not reported a second time as unknown."""
+    problems: list[Problem] = list(earlier_problems)
+    inventory = Inventory(organisation=_organisation(documents, problems), inputs=list(inputs), gaps=list(gaps))
+    inventory.data_classes, class_conflicts = _data_classes(documents)
+    inventory.conflicts.extend(class_conflicts)
+    inventory.gate_kinds = BUILTIN_GATE_KINDS | {g for d in documents for g in d.gate_kinds}
+    merged: dict[str, SectionMerge] = {}
+    for section in ("accounts", "tenants", "kms_keys", "stores", "principals", "jobs"):
+        merged[section] = merge_section(section, [getattr(d, section) for d in documents])
+        problems.extend(merged[section].problems)
+        inventory.conflicts.extend(merged[section].conflicts)
+    stores, principals = merged["stores"].aliases, merged["principals"].aliases
+    inventory.accounts = {a.id: a for a in _typed(merged["accounts"], Account)}
+    inventory.tenants = {t.id: t for t in _typed(merged["tenants"], Tenant)}
+    inventory.kms_keys = {k.arn: k for k in _typed(merged["kms_keys"], KmsKey)}
+    for store in _typed(merged["stores"], Store):
+        store.replicates_to = rewrite(store.replicates_to, stores)
+        if store.kind is None:
+            store.kind = infer_store_kind(store)
+            if store.kind is None:
+                file, line = _location(_where(store))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"stores (id {store.id})",
+                        "the kind of store is unknown",
+                        "give 'kind' (s3-bucket, s3-prefix, table, dataset) or an 'arn'",
+                    )
+                )
+        inventory.stores[store.id] = store
+    for principal in _typed(merged["principals"], Principal):
+        principal.can_read = rewrite(principal.can_read, stores)
+        principal.can_write = rewrite(principal.can_write, stores)
+        principal.trusts = rewrite(principal.trusts, principals)
+        inventory.principals[principal.id] = principal
+    for job in _typed(merged["jobs"], Job):
+        job.reads = rewrite(job.reads, stores)
+        job.writes = rewrite(job.writes, stores)
+        job.runs_as = principals.get(job.runs_as, job.runs_as) if job.runs_as else None
+        inventory.jobs[job.id] = job
+    seen_flows: set[tuple[str, str]] = set()
+    for flow in (f for d in documents for f in d.flows):
+        flow.source, flow.to = stores.get(flow.source, flow.source), stores.get(flow.to, flow.to)
+        if (flow.source, flow.to) not in seen_flows:
+            seen_flows.add((flow.source, flow.to))
+            inventory.flows.append(flow)
+    inventory.gaps.extend(_conflict_gaps(inventory.conflicts))
+    problems.extend(check_references(inventory, frozenset(invalid_ids)))
+    if problems:
+        raise InputError(problems)
+    return inventory
+
+
+def _typed(section: SectionMerge, kind: type[E]) -> list[E]:
+    return [e for e in section.merged if isinstance(e, kind)]
+
+
+def infer_store_kind(store: Store) -> StoreKind | None:
+    s3 = s3_identity(store.arn, store.location)
+    if s3 is not None:
+        return "s3-prefix" if s3.count("/") > 3 else "s3-bucket"
+    if store.arn and ":glue:" in store.arn and ":table/" in store.arn:
+        return "table"
+    return None
+
+
+def _conflict_gaps(conflicts: Iterable[Conflict]) -> Iterator[CoverageGap]:
+    """A store claimed by two tenants cannot be placed on either side of an isolation rule."""
+    for conflict in conflicts:
+        if conflict.field == "tenant":
+            yield CoverageGap(
+                scope=conflict.entity,
+                reason=f"sources disagree on its tenant: {', '.join(v for v, _ in conflict.values)}",
+                checks=("ISO-006",),
+            )
+
+
+def _organisation(documents: Sequence[InventoryDocument], problems: list[Problem]) -> str:
+    named = [d.organisation for d in documents if d.organisation]
+    if len(set(named)) > 1:
+        problems.append(
+            Problem(
+                "(inputs)",
+                None,
+                "organisation",
+                f"the inputs name different organisations: {', '.join(sorted(set(named)))}",
+                "audit one organisation per run, or give every file the same name",
+            )
+        )
+    return named[0] if named else "(unnamed organisation)"
+
+
+def _data_classes(documents: Sequence[InventoryDocument]) -> tuple[dict[str, DataClass], list[Conflict]]:
+    """Organisation classes merge over the built-in taxonomy; disagreeing sources resolve
+    to the strictest value (protected if any says so, the shortest maximum retention)."""
+    classes = dict(BUILTIN_DATA_CLASSES)
+    conflicts: list[Conflict] = []
+    stated: dict[str, list[DataClass]] = {}
+    for document in documents:
+        for name, given in document.data_classes.items():
+            stated.setdefault(name, []).append(given)
+    for name, givens in stated.items():
+        update: dict[str, Any] = {}
+        for field_name in sorted({f for g in givens for f in g.model_fields_set} - {"provenance"}):
+            values: Values = [(getattr(g, field_name), g) for g in givens if field_name in g.model_fields_set]
+            value, conflicted, rule = RULES["data_classes"].get(field_name, first)(values)
+            update[field_name] = value
+            if conflicted:
+                conflicts.append(
+                    Conflict(
+                        f"data_class:{name}",
+                        field_name,
+                        tuple((_text(v), _where(g)) for v, g in values),
+                        _text(value),
+                        rule,
+                    )
+                )
+        base = classes.get(name)
+        merged = base.model_copy(update=update) if base is not None else givens[0].model_copy(update=update)
+        merged.provenance = givens[0].provenance
+        classes[name] = merged
+    return classes, conflicts
