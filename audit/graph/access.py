@@ -3,7 +3,7 @@
 This is the seam between the inventory and IAM. Each :class:`AccessDeriver` looks at
 the inventory and returns the potential edges it can justify and the gaps it cannot
 close. :class:`DescribedAccess` reads access an auditor described by hand;
-IAM policy evaluation plugs in beside it as another deriver.
+:class:`audit.iam.access.IamAccess` evaluates IAM JSON beside it.
 """
 
 from __future__ import annotations
@@ -142,38 +142,11 @@ def assume_edges(assumer: str, role: str, trusted: str, role_id: str, where: str
     ]
 
 
-class UnevaluatedPolicies:
-    """Reports IAM JSON that no deriver evaluates, so it is a gap and never a silent pass."""
-
-    name = "unevaluated-policies"
-
-    def derive(self, inventory: Inventory) -> AccessResult:
-        result = AccessResult()
-        for principal in inventory.principals.values():
-            if principal.policies or principal.permission_boundary:
-                result.gaps.append(
-                    CoverageGap(
-                        scope=f"principal:{principal.id}",
-                        reason="IAM policy documents are present but IAM evaluation is not enabled; "
-                        "the access they grant is not in the graph",
-                        checks=GRAPH_CHECKS,
-                    )
-                )
-        for store in inventory.stores.values():
-            if store.policy and store.policy.get("Statement"):
-                result.gaps.append(
-                    CoverageGap(
-                        scope=f"store:{store.id}",
-                        reason="a bucket policy is present but IAM evaluation is not enabled; "
-                        "the access it grants is not in the graph",
-                        checks=GRAPH_CHECKS,
-                    )
-                )
-        return result
-
-
 def default_derivers() -> Sequence[AccessDeriver]:
-    return (DescribedAccess(), UnevaluatedPolicies())
+    """Described access, and IAM evaluation of whatever policy documents the inventory holds."""
+    from audit.iam.access import IamAccess  # the IAM package builds on this module
+
+    return (DescribedAccess(), IamAccess())
 
 
 def derive_all(inventory: Inventory, derivers: Iterable[AccessDeriver]) -> AccessResult:

@@ -7,8 +7,8 @@ and lenient where AWS is (a single string where a list is allowed).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -89,16 +89,6 @@ class Policy:
     name: str = ""
 
 
-@dataclass
-class ParsedPolicies:
-    policies: list[Policy] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def statements(self) -> Iterable[Statement]:
-        return (s for p in self.policies for s in p.statements)
-
-
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -156,8 +146,14 @@ def parse_statement(raw: Any, location: str) -> Statement:
     )
 
 
-def parse_policy(document: Any, location: str, name: str = "") -> Policy:
-    """Parse one policy document; raise PolicyError with what is wrong."""
+def parse_policy(
+    document: Any, location: str, name: str = "", statement_location: Callable[[int], str] | None = None
+) -> Policy:
+    """Parse one policy document; raise PolicyError with what is wrong.
+
+    ``statement_location(i)`` says where statement i was stated (a file line, an API call);
+    by default it is the document's location with the statement's index.
+    """
     if isinstance(document, str):
         try:
             document = json.loads(unquote(document) if document.lstrip().startswith("%7B") else document)
@@ -173,18 +169,8 @@ def parse_policy(document: Any, location: str, name: str = "") -> Policy:
     parsed = []
     for index, raw in enumerate(statements):
         try:
-            parsed.append(parse_statement(raw, f"{location} Statement[{index}]"))
+            where = statement_location(index) if statement_location else f"{location} Statement[{index}]"
+            parsed.append(parse_statement(raw, where))
         except PolicyError as exc:
             raise PolicyError(f"Statement[{index}]: {exc}") from None
     return Policy(tuple(parsed), location, name)
-
-
-def parse_all(documents: Iterable[tuple[Any, str, str]]) -> ParsedPolicies:
-    """Parse (document, location, name) triples, collecting errors instead of stopping."""
-    result = ParsedPolicies()
-    for document, location, name in documents:
-        try:
-            result.policies.append(parse_policy(document, location, name))
-        except PolicyError as exc:
-            result.errors.append(f"{location}: {exc}")
-    return result

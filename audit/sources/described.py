@@ -131,7 +131,7 @@ def _attach_provenance(
     # One pass over the line map, grouped by entity, keeps this linear in the file's size.
     by_entity: dict[tuple[str | int, ...], dict[str, str]] = {}
     for path, line in lines.items():
-        if len(path) in (3, 4):
+        if len(path) >= 3:
             by_entity.setdefault(path[:2], {})[dotted(path[2:])] = f"{filename}:{line}"
 
     def provenance(key: tuple[str | int, ...]) -> Provenance:

@@ -66,19 +66,36 @@ stores:
     assert any("no training sink" in g for g in claim.gaps)
 
 
-def test_unevaluated_policies_leave_claims_unproven(write_yaml: WriteYaml) -> None:
-    policy = write_yaml(
+def test_iam_grants_put_a_claim_at_risk_with_their_statements(write_yaml: WriteYaml) -> None:
+    grant = write_yaml(
         """
 version: 1
+stores:
+  - id: api-logs
+    policy:
+      Version: "2012-10-17"
+      Statement:
+        - {Sid: EvalTeam, Effect: Allow, Principal: {AWS: "222222222222"}, Action: s3:GetObject,
+           Resource: "arn:aws:s3:::example-api-request-logs/*"}
 principals:
-  - id: extra
-    arn: arn:aws:iam::222222222222:role/extra
-    policies: [{Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:*", Resource: "*"}]}]
+  - id: eval-harness
+    arn: arn:aws:iam::222222222222:role/eval-harness
+    policies:
+      - Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Action: [s3:GetObject, kms:Decrypt], Resource: "*"}
+          - {Effect: Allow, Action: s3:PutObject, Resource: "arn:aws:s3:::example-sft-chats/*"}
 """,
-        "policy.yaml",
+        "grant.yaml",
     )
-    report = audit_sources(EXAMPLE_ORG, policy)
-    assert verdicts(report, ["C1", "C11"]) == {"C1": "insufficient-evidence", "C11": "insufficient-evidence"}
+    report = audit_sources(EXAMPLE_ORG, grant)
+    assert verdicts(report, ["C1", "C2"]) == {"C1": "at-risk", "C2": "no-evidence-contradicting"}
+    (finding,) = [f for f in report.findings if f.check == "ISO-001"]
+    assert [h.node for h in finding.path] == ["api-logs", "eval-harness", "sft-chats"]
+    # s3:GetObject on "*" also reads the consented chats in its own account: a PII-scrub bypass
+    assert {f.check for f in report.findings} == {"ISO-001", "ISO-004"}
+    sids = [e.statement.get("Sid") for h in finding.path for e in h.evidence if e.statement]
+    assert "EvalTeam" in sids  # the bucket policy side of the cross-account grant is cited
 
 
 def test_a_check_that_raises_is_a_gap_not_a_pass(tmp_path: Path) -> None:

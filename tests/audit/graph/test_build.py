@@ -103,13 +103,3 @@ def test_edges_cite_the_entry_that_creates_them() -> None:
     (evidence,) = data["evidence"]
     assert evidence.location == "test:jobs[0]"
     assert "reads a" in evidence.detail
-
-
-def test_policies_without_an_evaluator_are_coverage_gaps() -> None:
-    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
-    graph = graph_of(
-        stores=[store("a", policy={"Version": "2012-10-17", "Statement": [statement]}), store("b", policy={})],
-        principals=[{"id": "p", "policies": [{"Version": "2012-10-17", "Statement": [statement]}]}],
-    )
-    assert {g.scope for g in graph.gaps} == {"principal:p", "store:a"}
-    assert all("ISO-*" in g.checks for g in graph.gaps)

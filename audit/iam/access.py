@@ -1,0 +1,438 @@
+"""IamAccess: the access deriver that reads IAM JSON (identity policies, permission
+boundaries, SCPs, bucket policies, KMS key policies, trust policies) into potential edges.
+
+Cost follows the edges produced, not principals x stores: stores are indexed by the
+literal head of their object ARNs, so each Allow statement is looked up against the
+stores its Resource patterns can reach, and each bucket policy against the principals
+it names. Only those candidate pairs are evaluated in full.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.coverage import CoverageGap
+from audit.graph.access import GRAPH_CHECKS, AccessEdge, AccessResult
+from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, external_key, node_key
+from audit.iam.evaluate import Decision, KeyPolicy, Subject, Target, decide
+from audit.iam.glob import literal_head, substitute_variables
+from audit.iam.policy import Policy, PolicyError, Resource, Statement, parse_policy
+from audit.inventory import FEDERATED_PROVIDER, Inventory, arn_account
+from audit.merge import s3_identity
+from audit.model import Entity, Principal
+
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+WRITE_ACTIONS = ("s3:PutObject",)
+KMS_ACTION = {"read": "kms:Decrypt", "write": "kms:GenerateDataKey"}
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+_ALL = Statement(
+    effect="Allow",
+    actions=("*",),
+    not_actions=None,
+    resources=("*",),
+    not_resources=None,
+    principal=None,
+    not_principal=None,
+    condition=None,
+    raw={"Effect": "Allow", "Action": "*", "Resource": "*"},
+    location="(identity policies outside the inventory: assumed to allow)",
+)
+
+
+@dataclass
+class StoreTarget:
+    store_id: str
+    key: str
+    prefix: str  # every object ARN of the store starts with this
+    account: str | None
+    policy: tuple[Statement, ...]
+    public_blocked: bool
+    public_acl: bool
+    kms: KeyPolicy | None
+
+    def target(self, mode: str) -> Target:
+        return Target(
+            Resource(self.prefix, is_prefix=True),
+            self.account,
+            self.policy,
+            public_blocked=self.public_blocked,
+            kms=self.kms,
+            kms_action=KMS_ACTION[mode] if self.kms else None,
+        )
+
+
+@dataclass
+class Context:
+    subjects: dict[str, Subject] = field(default_factory=dict)  # by graph node key
+    by_arn: dict[str, str] = field(default_factory=dict)
+    by_account: dict[str, list[str]] = field(default_factory=dict)
+    trusts: dict[str, tuple[Subject, tuple[Statement, ...]]] = field(default_factory=dict)
+    stores: list[StoreTarget] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)  # sorted, parallel to ``stores``
+    prefix_set: dict[str, list[int]] = field(default_factory=dict)
+    gaps: list[CoverageGap] = field(default_factory=list)
+    external_accounts: set[str] = field(default_factory=set)
+
+    def stores_matching(self, pattern: str) -> Iterator[int]:
+        """Indices of stores whose objects a Resource pattern may reach (a superset)."""
+        head = literal_head(pattern)
+        start = bisect.bisect_left(self.prefixes, head)
+        end = bisect.bisect_left(self.prefixes, head + "\U0010ffff")
+        yield from range(start, end)
+        for cut in range(len(head)):  # stores whose prefix is a proper prefix of the head
+            if head[cut] == "/":
+                yield from self.prefix_set.get(head[: cut + 1], ())
+
+
+class IamAccess:
+    """Potential edges from IAM JSON; a sound over-approximation (see audit.iam.evaluate)."""
+
+    name = "iam"
+
+    def derive(self, inventory: Inventory) -> AccessResult:
+        context = _context(inventory)
+        result = AccessResult(gaps=list(context.gaps))
+        self._data_edges(context, result)
+        self._external_data_edges(context, result)
+        self._assume_edges(context, result)
+        return result
+
+    # -- inventory principals reading and writing stores ------------------------------
+
+    def _data_edges(self, context: Context, result: AccessResult) -> None:
+        candidates: dict[str, set[int]] = {}
+        for key, subject in context.subjects.items():
+            for statement in subject.identity:
+                if statement.effect != "Allow" or not _touches_data(statement):
+                    continue
+                patterns = statement.resources if statement.resources is not None else ("*",)
+                for pattern in patterns:
+                    candidates.setdefault(key, set()).update(
+                        context.stores_matching(substitute_variables(pattern, widen=True))
+                    )
+        for index, store in enumerate(context.stores):
+            for statement in store.policy:
+                if statement.effect == "Allow" and _touches_data(statement):
+                    for key in _named_subjects(statement, context):
+                        candidates.setdefault(key, set()).add(index)
+        for key in sorted(candidates):
+            subject = context.subjects[key]
+            for index in sorted(candidates[key]):
+                store = context.stores[index]
+                read = _first_allowed(subject, READ_ACTIONS, store.target("read"))
+                if read is not None:
+                    result.edges.append(
+                        _edge(store.key, key, EdgeKind.CAN_READ, read, f"{subject.arn} can read {store.store_id}")
+                    )
+                write = _first_allowed(subject, WRITE_ACTIONS, store.target("write"))
+                if write is not None:
+                    result.edges.append(
+                        _edge(key, store.key, EdgeKind.CAN_WRITE, write, f"{subject.arn} can write {store.store_id}")
+                    )
+
+    # -- the public and third parties ------------------------------------------------------
+
+    def _external_data_edges(self, context: Context, result: AccessResult) -> None:
+        for store in context.stores:
+            outsiders: dict[str, Subject] = {}
+            for statement in store.policy:
+                if statement.effect != "Allow" or not _touches_data(statement):
+                    continue
+                for node, subject in _outsiders(statement, context):
+                    outsiders.setdefault(node, subject)
+            if store.public_acl and not store.public_blocked:
+                result.extra_nodes.add(PUBLIC_NODE)
+                result.edges.append(
+                    AccessEdge(
+                        store.key,
+                        PUBLIC_NODE,
+                        EdgeKind.CAN_READ,
+                        (
+                            Evidence(
+                                kind="s3-acl",
+                                location=f"store {store.store_id}",
+                                detail=f"the ACL of {store.store_id} grants read to AllUsers or AuthenticatedUsers",
+                            ),
+                        ),
+                    )
+                )
+            for node, subject in sorted(outsiders.items()):
+                read = _first_allowed(subject, READ_ACTIONS, store.target("read"))
+                write = _first_allowed(subject, WRITE_ACTIONS, store.target("write"))
+                if read is None and write is None:
+                    continue
+                result.extra_nodes.add(node)
+                who = "anyone" if node == PUBLIC_NODE else node
+                if read is not None:
+                    result.edges.append(
+                        _edge(store.key, node, EdgeKind.CAN_READ, read, f"{who} can read {store.store_id}")
+                    )
+                if write is not None:
+                    result.edges.append(
+                        _edge(node, store.key, EdgeKind.CAN_WRITE, write, f"{who} can write {store.store_id}")
+                    )
+
+    # -- role assumption ------------------------------------------------------------------
+
+    def _assume_edges(self, context: Context, result: AccessResult) -> None:
+        for role_key, (role, trust) in sorted(context.trusts.items()):
+            target = Target(Resource(role.arn or ""), role.account, trust, requires_resource_grant=True)
+            assumers: dict[str, Subject] = {}
+            for statement in trust:
+                if statement.effect != "Allow" or not any(statement.applies_to_action(a) for a in ASSUME_ACTIONS):
+                    continue
+                for key in _named_subjects(statement, context):
+                    if key != role_key:
+                        assumers.setdefault(key, context.subjects[key])
+                for node, subject in _outsiders(statement, context):
+                    assumers.setdefault(node, subject)
+            for key, subject in sorted(assumers.items()):
+                decision = _first_allowed(subject, ASSUME_ACTIONS, target)
+                if decision is None:
+                    continue
+                if key == PUBLIC_NODE or key.startswith(NodeType.EXTERNAL.value + ":"):
+                    result.extra_nodes.add(key)
+                detail = f"{'anyone' if key == PUBLIC_NODE else key} can assume {role.arn}"
+                result.edges.append(_edge(key, role_key, EdgeKind.CAN_ASSUME, decision, detail))
+                result.edges.append(_edge(role_key, key, EdgeKind.CAN_ASSUME, decision, detail))
+
+
+def _touches_data(statement: Statement) -> bool:
+    return any(statement.applies_to_action(a) for a in (*READ_ACTIONS, *WRITE_ACTIONS))
+
+
+def _first_allowed(subject: Subject, actions: Iterable[str], target: Target) -> Decision | None:
+    for action in actions:
+        decision = decide(subject, action, target)
+        if decision.allowed:
+            return decision
+    return None
+
+
+def _edge(source: str, target: str, kind: EdgeKind, decision: Decision, detail: str) -> AccessEdge:
+    evidence = [
+        Evidence(
+            kind="iam-statement",
+            location=s.location,
+            detail=_describe(s),
+            statement=dict(s.raw),
+            conditional=s.conditional,
+        )
+        for s in decision.cited
+    ]
+    layers = f"evaluated: {', '.join(decision.evaluated)}"
+    if decision.unavailable:
+        layers += f"; not available (not restricting): {', '.join(decision.unavailable)}"
+    evidence.append(Evidence(kind="iam-layers", location="(policy evaluation)", detail=f"{detail} ({layers})"))
+    return AccessEdge(source, target, kind, tuple(evidence), conditional=decision.conditional)
+
+
+def _describe(statement: Statement) -> str:
+    actions = statement.actions or tuple(f"NOT {a}" for a in statement.not_actions or ())
+    resources = statement.resources or tuple(f"NOT {r}" for r in statement.not_resources or ())
+    sid = f" ({statement.sid})" if statement.sid else ""
+    condition = " under a condition" if statement.conditional else ""
+    return f"{statement.effect} {', '.join(actions)} on {', '.join(resources)}{condition}{sid}"
+
+
+def _named_subjects(statement: Statement, context: Context) -> Iterator[str]:
+    """Inventory principals a resource or trust policy statement may name."""
+    spec = statement.principal
+    if statement.not_principal is not None or (spec is not None and spec.everyone):
+        yield from context.subjects
+        return
+    if spec is None:
+        return
+    for name in spec.aws:
+        if name in context.by_arn:
+            yield context.by_arn[name]
+        account = name if name.isdigit() else (arn_account(name) if name.endswith(":root") else None)
+        if account is not None:
+            yield from context.by_account.get(account, ())
+        elif ":assumed-role/" in name:
+            role = name.split(":assumed-role/", 1)[1].split("/", 1)[0]
+            yield from (k for arn, k in context.by_arn.items() if arn.endswith(f":role/{role}"))
+
+
+def _outsiders(statement: Statement, context: Context) -> Iterator[tuple[str, Subject]]:
+    """The public and foreign accounts a statement may grant to, as subjects whose own
+    identity policies are unknown (so assumed to allow)."""
+    spec = statement.principal
+    if statement.not_principal is not None or (spec is not None and spec.everyone):
+        yield PUBLIC_NODE, Subject(key=PUBLIC_NODE, arn=None, account="anonymous", identity=(_ALL,))
+    if spec is None:
+        return
+    for name in spec.aws:
+        account = name if name.isdigit() else arn_account(name)
+        if account is not None and account in context.external_accounts:
+            yield external_key(account), Subject(key=external_key(account), arn=name, account=account, identity=(_ALL,))
+    for provider in spec.federated:
+        match = FEDERATED_PROVIDER.match(provider)
+        node = external_key(match.group(1) if match else provider)
+        yield node, Subject(key=node, arn=provider, account=f"federated:{provider}", identity=(_ALL,))
+
+
+# ---- building the context --------------------------------------------------------------
+
+
+def _statement_locations(entity: Entity, field_name: str, fallback: str) -> Any:
+    provenance = entity.provenance
+
+    def locate(index: int) -> str:
+        if provenance is None:
+            return f"{fallback} Statement[{index}]"
+        return provenance.fields.get(
+            f"{field_name}.Statement[{index}]", f"{provenance.at(field_name)} Statement[{index}]"
+        )
+
+    return locate
+
+
+def _parse(document: Any, entity: Entity, field_name: str, scope: str, context: Context) -> Policy | None:
+    location = entity.provenance.at(field_name) if entity.provenance else field_name
+    try:
+        return parse_policy(document, location, field_name, _statement_locations(entity, field_name, location))
+    except PolicyError as exc:
+        context.gaps.append(
+            CoverageGap(
+                scope=scope,
+                reason=f"{field_name} at {location} cannot be read as IAM JSON: "
+                f"{exc}; the access it governs is unknown",
+                checks=GRAPH_CHECKS,
+            )
+        )
+        return None
+
+
+def _context(inventory: Inventory) -> Context:
+    context = Context()
+    scps = _scps(inventory, context)
+    for principal in inventory.principals.values():
+        _add_subject(inventory, principal, scps, context)
+    _index_stores(inventory, context)
+    known = {a.id for a in inventory.accounts.values() if a.zone != "external"}
+    statements = [
+        *(s for store in context.stores for s in store.policy),
+        *(s for _, trust in context.trusts.values() for s in trust),
+    ]
+    named = {name for s in statements if s.principal for name in s.principal.aws}
+    accounts = {name if name.isdigit() else arn_account(name) for name in named}
+    context.external_accounts = {a for a in accounts if a and a not in known}
+    return context
+
+
+def _scps(inventory: Inventory, context: Context) -> dict[str, list[tuple[Statement, ...]] | None]:
+    """Each account's SCP statements, one tuple per level; None where they are unknown."""
+    scps: dict[str, list[tuple[Statement, ...]] | None] = {}
+    for account in inventory.accounts.values():
+        if account.scps is None:
+            scps[account.id] = None
+            continue
+        levels = []
+        for level_index, level in enumerate(account.scps):
+            statements: list[Statement] = []
+            for policy_index, document in enumerate(level.policies):
+                where = f"scps[{level_index}].policies[{policy_index}]"
+                parsed = _parse(document, account, where, f"account:{account.id}", context)
+                statements.extend(parsed.statements if parsed else ())
+            levels.append(tuple(statements))
+        scps[account.id] = levels
+    return scps
+
+
+def _add_subject(
+    inventory: Inventory,
+    principal: Principal,
+    scps: dict[str, list[tuple[Statement, ...]] | None],
+    context: Context,
+) -> None:
+    scope = f"principal:{principal.id}"
+    if not principal.arn or ":iam::" not in principal.arn:
+        if principal.policies or principal.permission_boundary or principal.trust_policy:
+            context.gaps.append(
+                CoverageGap(
+                    scope=scope,
+                    checks=GRAPH_CHECKS,
+                    reason="IAM policies are given without an IAM 'arn': whose they are cannot be evaluated",
+                )
+            )
+        return
+    key = node_key(NodeType.PRINCIPAL, principal.id)
+    identity: list[Statement] = []
+    for index, document in enumerate(principal.policies):
+        parsed = _parse(document, principal, f"policies[{index}]", scope, context)
+        identity.extend(parsed.statements if parsed else ())
+    boundary = None
+    if principal.permission_boundary is not None:
+        parsed = _parse(principal.permission_boundary, principal, "permission_boundary", scope, context)
+        boundary = parsed.statements if parsed else ()
+    resolved = inventory.principal_account(principal)
+    account_id = resolved.id if resolved else (principal.account or arn_account(principal.arn))
+    subject = Subject(
+        key=key,
+        arn=principal.arn,
+        account=account_id,
+        identity=tuple(identity),
+        boundary=boundary,
+        scps=scps.get(account_id) if account_id else None,
+    )
+    context.subjects[key] = subject
+    context.by_arn[principal.arn] = key
+    if account_id:
+        context.by_account.setdefault(account_id, []).append(key)
+    if principal.trust_policy is not None:
+        trust = _parse(principal.trust_policy, principal, "trust_policy", scope, context)
+        if trust is not None:
+            context.trusts[key] = (subject, trust.statements)
+
+
+def _index_stores(inventory: Inventory, context: Context) -> None:
+    entries: list[StoreTarget] = []
+    data_grants = any(_touches_data(s) for subject in context.subjects.values() for s in subject.identity)
+    for store in inventory.stores.values():
+        s3 = s3_identity(store.arn, store.location)
+        if s3 is None:
+            if data_grants:
+                context.gaps.append(
+                    CoverageGap(
+                        scope=f"store:{store.id}",
+                        checks=GRAPH_CHECKS,
+                        reason="no S3 location (arn or s3:// location): the IAM access to it was not evaluated",
+                    )
+                )
+            continue
+        account = inventory.account(store.account)
+        policy: tuple[Statement, ...] = ()
+        if store.policy:
+            parsed = _parse(store.policy, store, "policy", f"store:{store.id}", context)
+            policy = parsed.statements if parsed else ()
+        kms = None
+        if store.encryption == "aws:kms":
+            key = inventory.kms_keys.get(store.kms_key or "")
+            if key is not None and key.policy is not None:
+                parsed_key = _parse(key.policy, key, "policy", f"kms:{key.arn}", context)
+                kms = KeyPolicy(
+                    key.arn, key.account or arn_account(key.arn), parsed_key.statements if parsed_key else None
+                )
+            else:
+                kms = KeyPolicy(store.kms_key or "(unknown key)", arn_account(store.kms_key), None)
+        entries.append(
+            StoreTarget(
+                store_id=store.id,
+                key=node_key(NodeType.STORE, store.id),
+                prefix="arn:aws:s3:::" + s3.removeprefix("s3://"),
+                account=account.id if account else store.account,
+                policy=policy,
+                public_blocked=store.public_access_blocked is True,
+                public_acl=store.public_acl is True,
+                kms=kms,
+            )
+        )
+    entries.sort(key=lambda e: e.prefix)
+    context.stores = entries
+    context.prefixes = [e.prefix for e in entries]
+    for index, entry in enumerate(entries):
+        context.prefix_set.setdefault(entry.prefix, []).append(index)

@@ -1,0 +1,277 @@
+"""IamAccess: IAM JSON in the inventory becomes cited, layered potential edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import audit.iam.access as access_module
+from audit.graph.build import build_graph
+from audit.graph.model import DataGraph
+from audit.sources import load_inventory
+from tests.conftest import WriteYaml
+
+HEADER = """
+version: 1
+accounts:
+  - {id: "111111111111", name: serving, zone: serving}
+  - {id: "222222222222", name: training, zone: training}
+"""
+
+
+def bucket(name: str, **extra: Any) -> dict[str, Any]:
+    return {"id": name, "arn": f"arn:aws:s3:::{name}", "account": "serving", **extra}
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action: str, resource: str, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def role(name: str, *policies: dict[str, Any], account: str = "111111111111", **extra: Any) -> dict[str, Any]:
+    return {"id": name, "arn": f"arn:aws:iam::{account}:role/{name}", "policies": list(policies), **extra}
+
+
+def graph(write_yaml: WriteYaml, **sections: Any) -> DataGraph:
+    import yaml
+
+    text = HEADER + yaml.safe_dump(sections, sort_keys=False)
+    return build_graph(load_inventory([str(write_yaml(text))]))
+
+
+def edges(g: DataGraph) -> set[tuple[str, str, str]]:
+    return {(u, v, d["kind"]) for u, v, d in g.edge_items()}
+
+
+def test_identity_policy_reaches_only_the_buckets_it_names(write_yaml: WriteYaml) -> None:
+    g = graph(
+        write_yaml,
+        stores=[bucket("team-a"), bucket("team-b"), bucket("other")],
+        principals=[
+            role(
+                "r",
+                policy(allow("s3:GetObject", "arn:aws:s3:::team-*/*"), allow("s3:PutObject", "arn:aws:s3:::other/*")),
+            )
+        ],
+    )
+    assert edges(g) == {
+        ("store:team-a", "principal:r", "can-read"),
+        ("store:team-b", "principal:r", "can-read"),
+        ("principal:r", "store:other", "can-write"),
+    }
+
+
+def test_edges_cite_statement_lines_and_layers(write_yaml: WriteYaml) -> None:
+    g = graph(
+        write_yaml,
+        stores=[bucket("data")],
+        principals=[role("r", policy(allow("s3:GetObject", "arn:aws:s3:::data/*", Sid="ReadData")))],
+    )
+    evidence = g.nx.edges["store:data", "principal:r", "can-read"]["evidence"]
+    statement, layers = evidence
+    assert statement.kind == "iam-statement"
+    assert statement.statement["Sid"] == "ReadData"
+    assert "Allow s3:GetObject on arn:aws:s3:::data/*" in statement.detail
+    file, _, line = statement.location.rpartition(":")
+    lines = Path(file).read_text().splitlines()
+    statement_lines = lines[int(line) - 1 : int(line) + 3]  # the statement starts on the cited line
+    assert "- Effect: Allow" in statement_lines[0]
+    assert any("Sid: ReadData" in text for text in statement_lines)
+    assert layers.kind == "iam-layers"
+    assert "evaluated: identity, resource-policy" in layers.detail
+    assert "not available (not restricting): scp" in layers.detail
+
+
+def test_cross_account_needs_the_bucket_policy_too(write_yaml: WriteYaml) -> None:
+    reader = role("r", policy(allow("s3:GetObject", "*")), account="222222222222")
+    assert edges(graph(write_yaml, stores=[bucket("data")], principals=[reader])) == set()
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "222222222222"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::data/*",
+    }
+    g = graph(write_yaml, stores=[bucket("data", policy=policy(grant))], principals=[reader])
+    assert edges(g) == {("store:data", "principal:r", "can-read")}
+    assert len(g.nx.edges["store:data", "principal:r", "can-read"]["evidence"]) == 3  # both statements + layers
+
+
+def test_prefix_grants_reach_the_prefix_store_only(write_yaml: WriteYaml) -> None:
+    stores = [
+        {"id": "acme", "arn": "arn:aws:s3:::tenants/acme/*"},
+        {"id": "globex", "arn": "arn:aws:s3:::tenants/globex/*"},
+    ]
+    g = graph(
+        write_yaml, stores=stores, principals=[role("r", policy(allow("s3:GetObject", "arn:aws:s3:::tenants/acme/*")))]
+    )
+    assert edges(g) == {("store:acme", "principal:r", "can-read")}
+    # a bucket-wide grant reaches both prefixes
+    g = graph(write_yaml, stores=stores, principals=[role("r", policy(allow("s3:*", "arn:aws:s3:::tenants/*")))])
+    assert {(u, v) for u, v, k in edges(g) if k == "can-read"} == {
+        ("store:acme", "principal:r"),
+        ("store:globex", "principal:r"),
+    }
+
+
+def test_unconditional_deny_removes_and_conditional_deny_keeps(write_yaml: WriteYaml) -> None:
+    deny = {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::data/*"}
+    g = graph(write_yaml, stores=[bucket("data")], principals=[role("r", policy(allow("s3:*", "*"), deny))])
+    assert edges(g) == set()
+    conditional = {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    g = graph(write_yaml, stores=[bucket("data")], principals=[role("r", policy(allow("s3:*", "*"), conditional))])
+    assert ("store:data", "principal:r", "can-read") in edges(g)
+
+
+def test_conditional_allow_marks_the_edge(write_yaml: WriteYaml) -> None:
+    grant = allow("s3:GetObject", "*", Condition={"StringEquals": {"aws:PrincipalTag/team": "ml"}})
+    g = graph(write_yaml, stores=[bucket("data")], principals=[role("r", policy(grant))])
+    data = g.nx.edges["store:data", "principal:r", "can-read"]
+    assert data["conditional"] is True
+    assert data["evidence"][0].conditional is True
+
+
+def test_bucket_policy_grants_without_identity_policy(write_yaml: WriteYaml) -> None:
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:role/app"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::data/*",
+    }
+    g = graph(write_yaml, stores=[bucket("data", policy=policy(grant))], principals=[role("app")])
+    assert edges(g) == {("store:data", "principal:app", "can-read")}
+
+
+def test_third_party_and_public_grants(write_yaml: WriteYaml) -> None:
+    vendor = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::shared/*",
+    }
+    public = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}
+    g = graph(
+        write_yaml,
+        stores=[
+            bucket("shared", policy=policy(vendor)),
+            bucket("site", policy=policy(public)),
+            bucket(
+                "blocked", policy=policy({**public, "Resource": "arn:aws:s3:::blocked/*"}), public_access_blocked=True
+            ),
+            bucket("acl", public_acl=True),
+        ],
+    )
+    assert edges(g) == {
+        ("store:shared", "external:999999999999", "can-read"),
+        ("store:site", "public", "can-read"),
+        ("store:acl", "public", "can-read"),
+    }
+    assert g.node("external:999999999999")["node_type"] == "external"
+
+
+def test_sse_kms_needs_the_key(write_yaml: WriteYaml) -> None:
+    key_arn = "arn:aws:kms:us-east-1:111111111111:key/k"
+    default_key_policy = policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"}
+    )
+    stores = [bucket("data", encryption="aws:kms", kms_key=key_arn)]
+    keys = [{"arn": key_arn, "account": "111111111111", "policy": default_key_policy}]
+    read_only = role("r", policy(allow("s3:GetObject", "*")))
+    assert edges(graph(write_yaml, stores=stores, kms_keys=keys, principals=[read_only])) == set()
+    with_key = role("r", policy(allow("s3:GetObject", "*"), allow("kms:Decrypt", key_arn)))
+    g = graph(write_yaml, stores=stores, kms_keys=keys, principals=[with_key])
+    assert edges(g) == {("store:data", "principal:r", "can-read")}
+    assert "kms-key-policy" in g.nx.edges["store:data", "principal:r", "can-read"]["evidence"][-1].detail
+    # an unknown key policy does not restrict, and says so
+    g = graph(write_yaml, stores=stores, principals=[read_only])
+    layers = g.nx.edges["store:data", "principal:r", "can-read"]["evidence"][-1].detail
+    assert "not available (not restricting): scp, kms-key-policy" in layers
+
+
+def test_trust_policies_become_assume_edges(write_yaml: WriteYaml) -> None:
+    trust = policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/ci"}, "Action": "sts:AssumeRole"},
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "abc"}},
+        },
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"},
+    )
+    g = graph(write_yaml, principals=[role("target", trust_policy=trust), role("ci"), role("bystander")])
+    assert edges(g) == {
+        ("principal:ci", "principal:target", "can-assume"),
+        ("principal:target", "principal:ci", "can-assume"),
+        ("external:444444444444", "principal:target", "can-assume"),
+        ("principal:target", "external:444444444444", "can-assume"),
+    }
+    assert g.nx.edges["external:444444444444", "principal:target", "can-assume"]["conditional"] is True
+
+
+@pytest.mark.parametrize(("denied", "readable"), [("s3:GetObject*", False), ("s3:GetObject", True)])
+def test_scp_denial_removes_access(write_yaml: WriteYaml, denied: str, readable: bool) -> None:
+    # denying s3:GetObject alone still lets old versions be read with s3:GetObjectVersion
+    deny_s3 = policy(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": denied, "Resource": "*"}
+    )
+    text = {"stores": [bucket("data")], "principals": [role("r", policy(allow("s3:*", "*")))]}
+    import yaml
+
+    inventory_text = HEADER.replace(
+        '{id: "111111111111", name: serving, zone: serving}',
+        '{id: "111111111111", name: serving, zone: serving, scps: [{target: r-root, policies: ['
+        + yaml.safe_dump(deny_s3, default_flow_style=True).strip()
+        + "]}]}",
+    ) + yaml.safe_dump(text, sort_keys=False)
+    g = build_graph(load_inventory([str(write_yaml(inventory_text))]))
+    assert (("store:data", "principal:r", "can-read") in edges(g)) is readable
+    assert ("principal:r", "store:data", "can-write") in edges(g)
+    assert "evaluated: identity, scp" in g.nx.edges["principal:r", "store:data", "can-write"]["evidence"][-1].detail
+
+
+@pytest.mark.parametrize(
+    ("sections", "scope", "reason"),
+    [
+        (
+            {"principals": [role("r", {"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]})]},
+            "principal:r",
+            "cannot be read as IAM JSON",
+        ),
+        (
+            {"principals": [{"id": "p", "account": "serving", "policies": [policy(allow("s3:*", "*"))]}]},
+            "principal:p",
+            "without an IAM 'arn'",
+        ),
+        (
+            {"stores": [{"id": "t", "kind": "table"}], "principals": [role("r", policy(allow("s3:*", "*")))]},
+            "store:t",
+            "no S3 location",
+        ),
+    ],
+)
+def test_what_cannot_be_evaluated_is_a_gap(
+    write_yaml: WriteYaml, sections: dict[str, Any], scope: str, reason: str
+) -> None:
+    g = graph(write_yaml, **sections)
+    assert any(gap.scope == scope and reason in gap.reason for gap in g.gaps), g.gaps
+
+
+def test_only_candidate_pairs_are_evaluated(write_yaml: WriteYaml, monkeypatch: pytest.MonkeyPatch) -> None:
+    stores = [bucket(f"b{i:04d}") for i in range(1000)]
+    principals = [role(f"r{i}", policy(allow("s3:GetObject", f"arn:aws:s3:::b{i:04d}/*"))) for i in range(100)]
+    calls = []
+    real = access_module._first_allowed
+
+    def counting(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(access_module, "_first_allowed", counting)
+    g = graph(write_yaml, stores=stores, principals=principals)
+    assert len(edges(g)) == 100
+    assert len(calls) == 100 * 2  # one read and one write decision per candidate pair, not 100 x 1000
