@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -23,6 +23,9 @@ import audit
 from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, AuditError, InputError, UsageError
 from audit.findings import Finding, severity_rank
 from audit.report import Report
+
+if TYPE_CHECKING:
+    from audit.sources import SourceOptions
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -79,6 +82,82 @@ def main(verbose: bool) -> None:
     )
 
 
+def source_options(command: Callable[P, R]) -> Callable[P, R]:
+    """Options for live sources (``aws``, ``aws:PROFILE``), shared by every verb that loads."""
+    decorators = [
+        click.option(
+            "--assume-role",
+            metavar="ROLE_NAME",
+            help="Enter each account of --accounts through this role (read-only calls only).",
+        ),
+        click.option(
+            "--accounts",
+            "accounts_file",
+            type=click.Path(dir_okay=False),
+            help="YAML list of account ids to audit with --assume-role.",
+        ),
+        click.option(
+            "--tag-keys",
+            default="",
+            metavar="data-class=KEY,tenant=KEY,gate=KEY,zone=KEY",
+            help="Tag keys that carry classification (defaults: data-class, tenant, gate, zone).",
+        ),
+        click.option("--region", help="AWS region for regional APIs (default: the profile's, else us-east-1)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _source_options(
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+    progress: RichProgress | None = None,
+) -> SourceOptions:
+    from audit.sources import SourceOptions
+    from audit.sources.aws import AwsOptions
+    from audit.sources.aws.tags import TagMapping
+    from audit.sources.aws.targets import load_targets
+
+    try:
+        tags = TagMapping.parse(tag_keys)
+    except ValueError as exc:
+        raise UsageError(f"--tag-keys {exc}") from None
+    if accounts_file and not assume_role:
+        raise UsageError("--accounts needs --assume-role", "name the read-only role to enter in each account")
+    targets = load_targets(Path(accounts_file)) if accounts_file else ()
+    options = AwsOptions(region=region, accounts=targets, assume_role=assume_role, tags=tags)
+    return SourceOptions(aws=options, progress=progress)
+
+
+class RichProgress:
+    """A progress bar on stderr for live collection; silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=_stderr(), transient=True, disable=not sys.stderr.isatty())
+        self._task: Any = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def begin(self, description: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+
 def _formats(value: str) -> list[str]:
     from reports import RENDERERS
 
@@ -113,9 +192,21 @@ def _formats(value: str) -> list[str]:
 @click.option(
     "--require-complete", is_flag=True, help="Exit 3 when any claim is insufficient-evidence (and nothing else failed)."
 )
+@source_options
 @handles_errors
-def run(sources: tuple[str, ...], suite: str, out_dir: str, formats: str, fail_on: str, require_complete: bool) -> None:
-    """Audit SOURCES (inventory files or directories) and write the evidence report."""
+def run(
+    sources: tuple[str, ...],
+    suite: str,
+    out_dir: str,
+    formats: str,
+    fail_on: str,
+    require_complete: bool,
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+) -> None:
+    """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
     from audit.engine import AuditConfig, run_audit
     from checks import SUITES_DIR, load_registry
     from reports import RENDERERS
@@ -124,8 +215,15 @@ def run(sources: tuple[str, ...], suite: str, out_dir: str, formats: str, fail_o
     registry = load_registry()
     for warning in registry.warnings:
         _stderr().print(f"warning: {warning}", markup=False)
-    config = AuditConfig(sources=sources, suite=suite, suites_dir=SUITES_DIR, command=_command_line())
-    report = run_audit(config, registry.checks)
+    with RichProgress() as progress:
+        config = AuditConfig(
+            sources=sources,
+            suite=suite,
+            suites_dir=SUITES_DIR,
+            command=_command_line(),
+            source_options=_source_options(assume_role, accounts_file, tag_keys, region, progress),
+        )
+        report = run_audit(config, registry.checks)
     outputs = {RENDERERS[name].filename: RENDERERS[name].render(report) for name in chosen}
     written = _write_all(Path(out_dir), outputs)
     _print_verdicts(report)
@@ -188,15 +286,19 @@ def _exit_code(report: Report, fail_on: str, require_complete: bool) -> int:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
+@source_options
 @handles_errors
-def validate(sources: tuple[str, ...]) -> None:
+def validate(
+    sources: tuple[str, ...], assume_role: str | None, accounts_file: str | None, tag_keys: str, region: str | None
+) -> None:
     """Check SOURCES against inventory format v1; report every problem with file and line."""
     from audit.sources import load_inventory
 
-    inventory = load_inventory(sources)
+    with RichProgress() as progress:
+        inventory = load_inventory(sources, _source_options(assume_role, accounts_file, tag_keys, region, progress))
     _stdout().print(
         f"ok: {inventory.organisation}: {len(inventory.stores)} stores, {len(inventory.principals)} principals, "
-        f"{len(inventory.jobs)} jobs, {len(inventory.flows)} flows from {len(inventory.inputs)} file(s)",
+        f"{len(inventory.jobs)} jobs, {len(inventory.flows)} flows from {len(inventory.inputs)} source(s)",
         markup=False,
     )
 
@@ -205,14 +307,25 @@ def validate(sources: tuple[str, ...]) -> None:
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["graphml", "json", "dot"]), default="json", show_default=True)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@source_options
 @handles_errors
-def graph(sources: tuple[str, ...], fmt: str, out_file: str | None) -> None:
+def graph(
+    sources: tuple[str, ...],
+    fmt: str,
+    out_file: str | None,
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+) -> None:
     """Export the data graph of SOURCES as GraphML, node-link JSON or DOT."""
     from audit.graph.build import build_graph
     from audit.graph.export import EXPORTERS
     from audit.sources import load_inventory
 
-    data = EXPORTERS[fmt](build_graph(load_inventory(sources)))
+    with RichProgress() as progress:
+        inventory = load_inventory(sources, _source_options(assume_role, accounts_file, tag_keys, region, progress))
+    data = EXPORTERS[fmt](build_graph(inventory))
     if out_file:
         _write_all(Path(out_file).parent, {Path(out_file).name: data})
     else:

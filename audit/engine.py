@@ -38,7 +38,7 @@ from audit.report import (
     Verdict,
 )
 from audit.scope import describe_scope, observed
-from audit.sources import load_inventory
+from audit.sources import SourceOptions, load_inventory
 from audit.suites import Suite, load_suite
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class AuditConfig:
     suites_dir: Path = Path(".")
     command: str = ""
     derivers: Sequence[AccessDeriver] | None = None
+    source_options: SourceOptions | None = None
 
 
 @dataclass
@@ -68,7 +69,7 @@ def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | N
     now = clock or (lambda: datetime.now(UTC))
     started = now()
     suite = load_suite(config.suite, config.suites_dir, checks)
-    inventory = load_inventory(config.sources)
+    inventory = load_inventory(config.sources, config.source_options)
     graph = build_graph(inventory, config.derivers)
     evaluation = evaluate(suite, inventory, graph)
     return assemble(config, suite, inventory, graph, evaluation, started, now())

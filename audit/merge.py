@@ -372,12 +372,14 @@ def merge_documents(
         merged[section] = merge_section(section, [getattr(d, section) for d in documents])
         problems.extend(merged[section].problems)
         inventory.conflicts.extend(merged[section].conflicts)
-    stores, principals = merged["stores"].aliases, merged["principals"].aliases
+    principals = merged["principals"].aliases
     inventory.accounts = {a.id: a for a in _typed(merged["accounts"], Account)}
     inventory.tenants = {t.id: t for t in _typed(merged["tenants"], Tenant)}
     inventory.kms_keys = {k.arn: k for k in _typed(merged["kms_keys"], KmsKey)}
-    for store in _typed(merged["stores"], Store):
-        store.replicates_to = rewrite(store.replicates_to, stores)
+    inventory.stores = {s.id: s for s in _typed(merged["stores"], Store)}
+    refs = StoreReferences(inventory, merged["stores"].aliases)
+    for store in list(inventory.stores.values()):
+        store.replicates_to = refs.resolve_all(store.replicates_to, store)
         if store.kind is None:
             store.kind = infer_store_kind(store)
             if store.kind is None:
@@ -391,20 +393,19 @@ def merge_documents(
                         "give 'kind' (s3-bucket, s3-prefix, table, dataset) or an 'arn'",
                     )
                 )
-        inventory.stores[store.id] = store
     for principal in _typed(merged["principals"], Principal):
-        principal.can_read = rewrite(principal.can_read, stores)
-        principal.can_write = rewrite(principal.can_write, stores)
+        principal.can_read = refs.resolve_all(principal.can_read, principal)
+        principal.can_write = refs.resolve_all(principal.can_write, principal)
         principal.trusts = rewrite(principal.trusts, principals)
         inventory.principals[principal.id] = principal
     for job in _typed(merged["jobs"], Job):
-        job.reads = rewrite(job.reads, stores)
-        job.writes = rewrite(job.writes, stores)
+        job.reads = refs.resolve_all(job.reads, job)
+        job.writes = refs.resolve_all(job.writes, job)
         job.runs_as = principals.get(job.runs_as, job.runs_as) if job.runs_as else None
         inventory.jobs[job.id] = job
     seen_flows: set[tuple[str, str]] = set()
     for flow in (f for d in documents for f in d.flows):
-        flow.source, flow.to = stores.get(flow.source, flow.source), stores.get(flow.to, flow.to)
+        flow.source, flow.to = refs.resolve(flow.source, flow), refs.resolve(flow.to, flow)
         if (flow.source, flow.to) not in seen_flows:
             seen_flows.add((flow.source, flow.to))
             inventory.flows.append(flow)
@@ -413,6 +414,57 @@ def merge_documents(
     if problems:
         raise InputError(problems)
     return inventory
+
+
+class StoreReferences:
+    """Resolves references to stores: by id (or a merged-away id), or by S3 location.
+
+    ``s3://bucket/path/file`` resolves to the most specific store holding that path. A
+    location no store holds becomes a stub store for its bucket: unclassified, so a path
+    from it to training is reported (ISO-007) rather than lost.
+    """
+
+    def __init__(self, inventory: Inventory, aliases: dict[str, str]) -> None:
+        self.inventory = inventory
+        self.aliases = aliases
+        self.by_location: dict[str, str] = {}
+        for store in inventory.stores.values():
+            location = s3_identity(store.arn, store.location)
+            if location is not None:
+                self.by_location.setdefault(location, store.id)
+
+    def resolve_all(self, references: Iterable[str], referrer: Entity) -> list[str]:
+        return [self.resolve(r, referrer) for r in references]
+
+    def resolve(self, reference: str, referrer: Entity) -> str:
+        if reference in self.aliases:
+            return self.aliases[reference]
+        if reference in self.inventory.stores or not reference.startswith(("s3://", "s3a://", "s3n://", "arn:aws:s3")):
+            return reference
+        location = s3_identity(reference if reference.startswith("arn:") else None, reference)
+        if location is None:
+            return reference
+        probe = location
+        while probe.count("/") >= 3:
+            if probe in self.by_location:
+                return self.by_location[probe]
+            probe = probe.rstrip("/").rsplit("/", 1)[0] + "/"
+        return self._stub(location.split("/")[2], referrer)
+
+    def _stub(self, bucket: str, referrer: Entity) -> str:
+        store_id = bucket if bucket not in self.inventory.stores else f"s3://{bucket}/"
+        source = referrer.provenance.source if referrer.provenance else "inventory"
+        where = referrer.provenance.location if referrer.provenance else "(input)"
+        stub = Store(
+            id=store_id,
+            kind="s3-bucket",
+            arn=f"arn:aws:s3:::{bucket}",
+            description=f"not described by any source; referenced at {where}",
+        )
+        stub.provenance = Provenance(source=source, location=where)
+        self.inventory.stores[store_id] = stub
+        self.by_location[f"s3://{bucket}/"] = store_id
+        return store_id
 
 
 def _typed(section: SectionMerge, kind: type[E]) -> list[E]:

@@ -52,10 +52,11 @@ class StoreTarget:
     public_blocked: bool
     public_acl: bool
     kms: KeyPolicy | None
+    carved_out: tuple[str, ...] = ()  # prefixes inside this store that are stores of their own
 
     def target(self, mode: str) -> Target:
         return Target(
-            Resource(self.prefix, is_prefix=True),
+            Resource(self.prefix, is_prefix=True, carved_out=self.carved_out),
             self.account,
             self.policy,
             public_blocked=self.public_blocked,
@@ -434,5 +435,13 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
     entries.sort(key=lambda e: e.prefix)
     context.stores = entries
     context.prefixes = [e.prefix for e in entries]
+    for index, entry in enumerate(entries):  # prefixes inside another store's prefix sort right after it
+        inner = []
+        for later in entries[index + 1 :]:
+            if not later.prefix.startswith(entry.prefix):
+                break
+            if later.prefix != entry.prefix:
+                inner.append(later.prefix)
+        entry.carved_out = tuple(inner)
     for index, entry in enumerate(entries):
         context.prefix_set.setdefault(entry.prefix, []).append(index)

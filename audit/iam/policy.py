@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from audit.iam.glob import covers, intersects, matches, substitute_variables
+from audit.iam.glob import covers, intersects, literal_head, matches, substitute_variables
 
 Effect = Literal["Allow", "Deny"]
 
@@ -70,13 +70,22 @@ class Statement:
 
 @dataclass(frozen=True)
 class Resource:
-    """What a request touches: one ARN, or every ARN under a prefix (a store's objects)."""
+    """What a request touches: one ARN, or every ARN under a prefix (a store's objects).
+
+    ``carved_out`` lists prefixes inside this one that are stores of their own (a tenant's
+    prefix in a shared bucket): a grant confined to one of them does not reach the rest.
+    """
 
     arn: str
     is_prefix: bool = False
+    carved_out: tuple[str, ...] = ()
 
     def intersects(self, pattern: str) -> bool:
-        return intersects(pattern, self.arn) if self.is_prefix else matches(pattern, self.arn)
+        if not self.is_prefix:
+            return matches(pattern, self.arn)
+        if self.carved_out and literal_head(pattern).startswith(self.carved_out):
+            return False  # every match of the pattern lies inside a carved-out store
+        return intersects(pattern, self.arn)
 
     def covered_by(self, pattern: str) -> bool:
         return covers(pattern, self.arn) if self.is_prefix else matches(pattern, self.arn)

@@ -7,13 +7,17 @@ source file directly in it, sorted) or ``aws`` / ``aws:PROFILE``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
 from audit.merge import merge_documents
-from audit.sources import described
+from audit.sources import aws, described
+from audit.sources.aws import AwsOptions, Progress
 
 SOURCE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -76,20 +80,49 @@ def load_fragments(files: Sequence[Path]) -> tuple[list[described.Fragment], lis
     return fragments, records
 
 
-def load_inventory(specs: Sequence[str]) -> Inventory:
-    """Load, validate and merge every source into one inventory."""
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to reach the sources that are not files (a live estate)."""
+
+    aws: AwsOptions = field(default_factory=AwsOptions)
+    progress: Progress | None = None
+
+
+AWS_SPEC = re.compile(r"^aws(?::(?P<profile>[^\s]+))?$")
+
+
+def load_inventory(specs: Sequence[str], options: SourceOptions | None = None) -> Inventory:
+    """Load, validate and merge every source, in the order given, into one inventory."""
+    options = options or SourceOptions()
     if not specs:
         raise InputError(
             [
                 Problem(
-                    "(command line)", None, "SOURCE", "no source given", "name at least one inventory file or directory"
+                    "(command line)", None, "SOURCE", "no source given", "name an inventory file or directory, or 'aws'"
                 )
             ]
         )
-    fragments, records = load_fragments(expand(specs))
+    fragments: list[described.Fragment] = []
+    records: list[InputRecord] = []
+    gaps: list[CoverageGap] = []
+    for spec in specs:
+        match = AWS_SPEC.match(spec)
+        if match and not Path(spec).exists():
+            aws_options = options.aws
+            if match.group("profile"):
+                aws_options = replace(aws_options, profile=match.group("profile"))
+            collected = aws.collect(aws_options, options.progress)
+            fragments.append(described.Fragment(collected.document))
+            records.append(collected.record)
+            gaps.extend(collected.gaps)
+            continue
+        loaded, loaded_records = load_fragments(expand([spec]))
+        fragments.extend(loaded)
+        records.extend(loaded_records)
     return merge_documents(
         [f.document for f in fragments if f.document is not None],
         records,
+        gaps,
         earlier_problems=[p for f in fragments for p in f.problems],
         invalid_ids={i for f in fragments for i in f.invalid_ids},
     )

@@ -275,3 +275,24 @@ def test_only_candidate_pairs_are_evaluated(write_yaml: WriteYaml, monkeypatch: 
     g = graph(write_yaml, stores=stores, principals=principals)
     assert len(edges(g)) == 100
     assert len(calls) == 100 * 2  # one read and one write decision per candidate pair, not 100 x 1000
+
+
+def test_a_grant_confined_to_a_tenant_prefix_does_not_reach_the_rest_of_the_bucket(write_yaml: WriteYaml) -> None:
+    stores = [
+        bucket("shared"),
+        {"id": "acme", "arn": "arn:aws:s3:::shared/acme/*", "account": "serving"},
+        {"id": "globex", "arn": "arn:aws:s3:::shared/globex/*", "account": "serving"},
+    ]
+    principals = [
+        role("acme-app", policy(allow("s3:*", "arn:aws:s3:::shared/acme/*"))),
+        role("globex-app", policy(allow("s3:*", "arn:aws:s3:::shared/globex/*"))),
+        role("admin", policy(allow("s3:*", "arn:aws:s3:::shared/*"))),
+    ]
+    found = edges(graph(write_yaml, stores=stores, principals=principals))
+    # the tenants' roles touch their own prefix only, so the bucket does not join them
+    assert {(u, v) for u, v, _ in found if "acme-app" in u + v} == {
+        ("store:acme", "principal:acme-app"),
+        ("principal:acme-app", "store:acme"),
+    }
+    # a bucket-wide grant reaches the bucket and both prefixes
+    assert {v for u, v, k in found if u == "principal:admin"} == {"store:shared", "store:acme", "store:globex"}

@@ -1,0 +1,196 @@
+"""S3 buckets: tags, encryption, public access, policy, ACL, lifecycle, replication,
+logging and versioning. ``get_bucket`` does the calls; ``transform_bucket`` is pure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from audit.model import Provenance, Store
+from audit.sources.aws.fetch import FAILED, MISSING, Fetcher
+from audit.sources.aws.tags import TagMapping, tag_dict, values
+
+PUBLIC_GROUPS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def list_buckets(fetcher: Fetcher, s3: Any) -> list[str] | Any:
+    result = fetcher.call(f"account:{fetcher.account}", "s3:ListBuckets", s3.list_buckets)
+    if result in (FAILED, MISSING):
+        return FAILED
+    return [b["Name"] for b in result.get("Buckets", [])]
+
+
+def account_public_access_block(fetcher: Fetcher, s3control: Any) -> Any:
+    result = fetcher.call(
+        f"account:{fetcher.account}",
+        "s3control:GetPublicAccessBlock",
+        s3control.get_public_access_block,
+        AccountId=fetcher.account,
+        missing=("NoSuchPublicAccessBlockConfiguration",),
+        checks=("EXP-*", "ISO-*"),
+    )
+    return result if result in (FAILED, MISSING) else result.get("PublicAccessBlockConfiguration", {})
+
+
+def get_bucket(fetcher: Fetcher, s3: Any, name: str) -> dict[str, Any]:
+    """Every fact about one bucket, each value raw, MISSING or FAILED."""
+    scope = f"store:{name}"
+
+    def call(what: str, function: Any, missing: tuple[str, ...] = ()) -> Any:
+        return fetcher.call(scope, f"s3:{what} on {name}", function, Bucket=name, missing=missing)
+
+    location = call("GetBucketLocation", s3.get_bucket_location)
+    return {
+        "name": name,
+        "region": (location.get("LocationConstraint") or "us-east-1") if isinstance(location, dict) else None,
+        "tags": call("GetBucketTagging", s3.get_bucket_tagging, ("NoSuchTagSet",)),
+        "encryption": call(
+            "GetBucketEncryption", s3.get_bucket_encryption, ("ServerSideEncryptionConfigurationNotFoundError",)
+        ),
+        "public_access_block": call(
+            "GetPublicAccessBlock", s3.get_public_access_block, ("NoSuchPublicAccessBlockConfiguration",)
+        ),
+        "policy": call("GetBucketPolicy", s3.get_bucket_policy, ("NoSuchBucketPolicy",)),
+        "acl": call("GetBucketAcl", s3.get_bucket_acl),
+        "lifecycle": call(
+            "GetBucketLifecycleConfiguration", s3.get_bucket_lifecycle_configuration, ("NoSuchLifecycleConfiguration",)
+        ),
+        "replication": call(
+            "GetBucketReplication", s3.get_bucket_replication, ("ReplicationConfigurationNotFoundError",)
+        ),
+        "logging": call("GetBucketLogging", s3.get_bucket_logging),
+        "versioning": call("GetBucketVersioning", s3.get_bucket_versioning),
+    }
+
+
+def _known(value: Any) -> bool:
+    return value is not FAILED
+
+
+def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, account_pab: Any = MISSING) -> Store:
+    """One bucket's raw facts as a Store. Facts whose call failed are left unset (unknown)."""
+    name = raw["name"]
+    where = f"aws:{account}:s3:{name}"
+    fields: dict[str, Any] = {"id": name, "kind": "s3-bucket", "arn": f"arn:aws:s3:::{name}", "account": account}
+    locations: dict[str, str] = {}
+
+    def stated(field_name: str, value: Any, call: str) -> None:
+        fields[field_name] = value
+        locations[field_name] = f"{where} {call}"
+
+    tags = raw["tags"]
+    if _known(tags):
+        tag_map = tag_dict(tags.get("TagSet")) if tags is not MISSING else {}
+        if values(tag_map, mapping.data_class):
+            stated("classes", values(tag_map, mapping.data_class), "GetBucketTagging")
+        if values(tag_map, mapping.tenant):
+            stated("tenant", values(tag_map, mapping.tenant)[0], "GetBucketTagging")
+        if values(tag_map, mapping.gate):
+            stated("passed_gates", values(tag_map, mapping.gate), "GetBucketTagging")
+    if _known(raw["encryption"]):
+        algorithm, key = _encryption(raw["encryption"], raw.get("region") or "us-east-1", account)
+        stated("encryption", algorithm, "GetBucketEncryption")
+        if key:
+            stated("kms_key", key, "GetBucketEncryption")
+    if _known(raw["public_access_block"]) and _known(account_pab):
+        stated("public_access_blocked", _blocked(raw["public_access_block"], account_pab), "GetPublicAccessBlock")
+    policy = raw["policy"]
+    if _known(policy):
+        document = json.loads(policy["Policy"]) if policy is not MISSING else None
+        if document is not None:
+            stated("policy", document, "GetBucketPolicy")
+        stated("tls_only", _denies_plain_http(document), "GetBucketPolicy")
+    if _known(raw["acl"]):
+        stated("public_acl", _public_acl(raw["acl"]), "GetBucketAcl")
+    if _known(raw["lifecycle"]):
+        stated("retention_days", _expiration_days(raw["lifecycle"]), "GetBucketLifecycleConfiguration")
+    if _known(raw["replication"]):
+        targets = _replication_targets(raw["replication"])
+        if targets:
+            stated("replicates_to", targets, "GetBucketReplication")
+    if _known(raw["logging"]):
+        stated("access_logging", "LoggingEnabled" in raw["logging"], "GetBucketLogging")
+    if _known(raw["versioning"]):
+        stated("versioning", raw["versioning"].get("Status") == "Enabled", "GetBucketVersioning")
+    for field_name in ("classes", "passed_gates", "replicates_to"):
+        for index in range(len(fields.get(field_name, []))):
+            locations[f"{field_name}[{index}]"] = locations[field_name]
+    store = Store(**fields)
+    store.provenance = Provenance(source="aws", location=where, fields=locations)
+    return store
+
+
+def _encryption(response: Any, region: str, account: str) -> tuple[str, str | None]:
+    if response is MISSING:
+        return "none", None
+    rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
+    algorithm = default.get("SSEAlgorithm")
+    if algorithm is None:
+        return "none", None
+    if not str(algorithm).startswith("aws:kms"):
+        return "AES256", None
+    key = default.get("KMSMasterKeyID")
+    if key and not key.startswith("arn:"):
+        key = f"arn:aws:kms:{region}:{account}:{key if key.startswith('alias/') else 'key/' + key}"
+    return "aws:kms", key
+
+
+def _blocked(bucket_pab: Any, account_pab: Any) -> bool:
+    """Public grants are ineffective only when all four flags hold (bucket or account)."""
+    bucket = bucket_pab.get("PublicAccessBlockConfiguration", {}) if bucket_pab is not MISSING else {}
+    account = account_pab if account_pab is not MISSING else {}
+    return all(bucket.get(flag) or account.get(flag) for flag in PAB_FLAGS)
+
+
+def _denies_plain_http(document: dict[str, Any] | None) -> bool:
+    """TLS is enforced when a Deny applies to requests with aws:SecureTransport false."""
+    statements = (document or {}).get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Deny":
+            continue
+        condition = statement.get("Condition", {})
+        for operator in ("Bool", "BoolIfExists"):
+            secure = condition.get(operator, {}).get("aws:SecureTransport")
+            if str(secure).lower() in ("false", "['false']"):
+                return True
+    return False
+
+
+def _public_acl(acl: Any) -> bool:
+    return any(
+        grant.get("Grantee", {}).get("URI") in PUBLIC_GROUPS and grant.get("Permission") in ("READ", "FULL_CONTROL")
+        for grant in acl.get("Grants", [])
+    )
+
+
+def _expiration_days(lifecycle: Any) -> int | None:
+    """Days after which every object expires; None when some objects are kept forever.
+
+    Only an enabled rule with no filter (or an empty prefix) expires the whole bucket.
+    """
+    if lifecycle is MISSING:
+        return None
+    whole_bucket = []
+    for rule in lifecycle.get("Rules", []):
+        if rule.get("Status") != "Enabled" or "Days" not in rule.get("Expiration", {}):
+            continue
+        rule_filter = rule.get("Filter", {"Prefix": rule.get("Prefix", "")})
+        if not rule_filter or rule_filter == {"Prefix": ""}:
+            whole_bucket.append(int(rule["Expiration"]["Days"]))
+    return min(whole_bucket) if whole_bucket else None
+
+
+def _replication_targets(replication: Any) -> list[str]:
+    if replication is MISSING:
+        return []
+    targets = []
+    for rule in replication.get("ReplicationConfiguration", {}).get("Rules", []):
+        if rule.get("Status") == "Enabled":
+            bucket_arn = rule.get("Destination", {}).get("Bucket", "")
+            targets.append("s3://" + bucket_arn.removeprefix("arn:aws:s3:::") + "/")
+    return targets

@@ -1,0 +1,78 @@
+"""Sessions for the collector: read-only by construction, adaptive retries, assumed roles.
+
+Every client the collector uses comes from a session carrying :func:`refuse_writes` on
+botocore's ``before-call`` event, so no call that could change the audited estate is
+ever sent, whatever a future code change asks for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from audit.errors import AuditError
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head")
+# Obtaining credentials for another account changes nothing in the estate.
+ALLOWED_OPERATIONS = frozenset({"AssumeRole"})
+
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="tenant-audit")
+
+
+class ReadOnlyViolation(RuntimeError):
+    """The collector tried to send an API call that is not a read. Never caught."""
+
+
+def refuse_writes(model: Any, **_: Any) -> None:
+    """botocore ``before-call`` handler: raise before any non-read call is sent."""
+    operation = model.name
+    if not operation.startswith(READ_PREFIXES) and operation not in ALLOWED_OPERATIONS:
+        service = model.service_model.service_name
+        raise ReadOnlyViolation(f"refused to call {service}:{operation}: the audit is read-only")
+
+
+def read_only_session(
+    profile: str | None = None, region: str | None = None, credentials: dict[str, str] | None = None
+) -> boto3.Session:
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region, **(credentials or {}))
+    except ProfileNotFound:
+        raise AuditError(
+            f"no AWS profile named {profile!r}", "list profiles with 'aws configure list-profiles'"
+        ) from None
+    session.events.register("before-call", refuse_writes)
+    return session
+
+
+def client(session: boto3.Session, service: str) -> Any:
+    region = session.region_name or "us-east-1"  # global services still need a region to sign
+    return session.client(service, region_name=region, config=CLIENT_CONFIG)
+
+
+def caller_account(session: boto3.Session) -> str:
+    try:
+        return str(client(session, "sts").get_caller_identity()["Account"])
+    except (ClientError, BotoCoreError) as exc:
+        raise AuditError(
+            f"cannot use the AWS credentials: {exc}",
+            "configure credentials (AWS_PROFILE, aws:PROFILE, environment or instance role)",
+        ) from None
+
+
+def assume(session: boto3.Session, account: str, role_name: str) -> boto3.Session:
+    """A read-only session in ``account`` through ``role_name`` (raises ClientError)."""
+    response = client(session, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{role_name}", RoleSessionName="tenant-audit"
+    )
+    credentials = response["Credentials"]
+    return read_only_session(
+        region=session.region_name,
+        credentials={
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        },
+    )
