@@ -410,6 +410,16 @@ def merge_documents(
             seen_flows.add((flow.source, flow.to))
             inventory.flows.append(flow)
     inventory.gaps.extend(_conflict_gaps(inventory.conflicts))
+    inventory.gaps.extend(
+        CoverageGap(
+            scope=f"account:{a.id}",
+            checks=("SEP-*",),
+            reason=f"the zone of account {a.id} ({a.name}) is unknown: give it in an overlay "
+            "(serving, training, corporate or external) or tag the account 'zone'",
+        )
+        for a in inventory.accounts.values()
+        if a.zone == "unknown"
+    )
     problems.extend(check_references(inventory, frozenset(invalid_ids)))
     if problems:
         raise InputError(problems)

@@ -67,10 +67,11 @@ def collect(options: AwsOptions, progress: Progress | None = None) -> Collected:
     targets = options.accounts or (AccountTarget(caller),)
     gaps: list[CoverageGap] = []
     raws: list[_AccountRaw] = []
+    organizations_client = client(base, "organizations")
     for target in targets:
         session = _session_for(base, caller, target, options, gaps)
         if session is not None:
-            raws.append(_collect_account(session, target, options, progress))
+            raws.append(_collect_account(session, organizations_client, target, options, progress))
     document = _transform(raws, options.tags)
     for raw in raws:
         gaps.extend(raw.fetcher.gaps)
@@ -106,14 +107,14 @@ def _session_for(
 
 
 def _collect_account(
-    session: boto3.Session, target: AccountTarget, options: AwsOptions, progress: Progress
+    session: boto3.Session, organizations_client: Any, target: AccountTarget, options: AwsOptions, progress: Progress
 ) -> _AccountRaw:
     fetcher = Fetcher(target.id)
     raw = _AccountRaw(target.id, target.name, fetcher, session.region_name or "us-east-1")
     clients = {
-        name: client(session, name)
-        for name in ("s3", "s3control", "iam", "kms", "organizations", "sagemaker", "bedrock", "glue")
+        name: client(session, name) for name in ("s3", "s3control", "iam", "kms", "sagemaker", "bedrock", "glue")
     }
+    clients["organizations"] = organizations_client
     with ThreadPoolExecutor(max_workers=options.workers) as pool:
         tasks: dict[str, Callable[[], Any]] = {
             "details": lambda: iam.get_authorization_details(fetcher, clients["iam"]),
@@ -186,6 +187,11 @@ def _transform(raws: Sequence[_AccountRaw], mapping: TagMapping) -> InventoryDoc
             jobs.extend(training.transform_sagemaker_job(j, raw.account, by_arn) for j in raw.sagemaker)
         if isinstance(raw.bedrock, list):
             jobs.extend(training.transform_bedrock_job(j, raw.account, by_arn) for j in raw.bedrock)
+    seen: dict[str, int] = {}
+    for job in jobs:  # a SageMaker and a Bedrock job may share a name
+        seen[job.id] = seen.get(job.id, 0) + 1
+        if seen[job.id] > 1:
+            job.id = f"{job.id}-{seen[job.id]}"
     unknown_runners = sorted({j.runs_as for j in jobs if j.runs_as and j.runs_as.startswith("arn:")})
     for arn in unknown_runners:  # a job's role outside the collected accounts: known by its ARN only
         stub = Principal(id=arn.rsplit("/", 1)[-1] + "@" + (arn.split(":")[4] or "unknown"), arn=arn)

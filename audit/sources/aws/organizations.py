@@ -1,8 +1,13 @@
 """AWS Organizations: the account's name and zone tag, and the SCPs at every level above
-it. An organisation we cannot read leaves SCPs unknown (never "none")."""
+it. An organisation we cannot read leaves SCPs unknown (never "none").
+
+Organizations answers to the management account (or a delegated administrator), so these
+calls go through the caller's own session, whichever account is being described.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from audit.model import Account, Provenance, ScpLevel
@@ -13,7 +18,7 @@ SCP = "SERVICE_CONTROL_POLICY"
 
 
 def get_organization(fetcher: Fetcher, org: Any) -> dict[str, Any]:
-    """The levels from the root down to the account, each with its SCP documents."""
+    """The levels from the root down to ``fetcher.account``, each with its SCP documents."""
     scope = f"account:{fetcher.account}"
     described = fetcher.call(
         scope,
@@ -64,6 +69,17 @@ def get_organization(fetcher: Fetcher, org: Any) -> dict[str, Any]:
     return {"organization": described, "account": account, "tags": tags, "levels": levels}
 
 
+def _document(content: Any) -> dict[str, Any]:
+    """SCP content arrives as JSON text; unreadable text stays visible as such (a gap later)."""
+    if isinstance(content, dict):
+        return content
+    try:
+        parsed = json.loads(content)
+    except (TypeError, ValueError):
+        return {"Statement": f"unreadable policy content: {str(content)[:80]}"}
+    return parsed if isinstance(parsed, dict) else {"Statement": "unreadable policy content"}
+
+
 def transform_account(raw: dict[str, Any], account_id: str, mapping: TagMapping, alias: str | None) -> Account:
     fields: dict[str, Any] = {"id": account_id, "name": alias or account_id}
     locations = {}
@@ -74,7 +90,9 @@ def transform_account(raw: dict[str, Any], account_id: str, mapping: TagMapping,
     if organization is MISSING or management:
         fields["scps"] = []  # no organisation, or the management account: no SCP applies
     elif isinstance(raw.get("levels"), list):
-        fields["scps"] = [ScpLevel(target=target, policies=documents) for target, documents in raw["levels"]]
+        fields["scps"] = [
+            ScpLevel(target=target, policies=[_document(d) for d in documents]) for target, documents in raw["levels"]
+        ]
         locations.update(
             {f"scps[{i}]": f"aws:organizations:ListPoliciesForTarget {t}" for i, (t, _) in enumerate(raw["levels"])}
         )

@@ -8,8 +8,10 @@ ever sent, whatever a future code change asks for.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
@@ -35,10 +37,18 @@ def refuse_writes(model: Any, **_: Any) -> None:
 
 
 def read_only_session(
-    profile: str | None = None, region: str | None = None, credentials: dict[str, str] | None = None
+    profile: str | None = None,
+    region: str | None = None,
+    credentials: dict[str, str] | None = None,
+    share_models_with: boto3.Session | None = None,
 ) -> boto3.Session:
+    """A session whose clients refuse writes. Sessions made for many accounts share one
+    loader of service models, so each model is parsed once per run, not once per account."""
+    core = botocore.session.Session()
+    if share_models_with is not None:
+        core.register_component("data_loader", share_models_with._session.get_component("data_loader"))
     try:
-        session = boto3.Session(profile_name=profile, region_name=region, **(credentials or {}))
+        session = boto3.Session(botocore_session=core, profile_name=profile, region_name=region, **(credentials or {}))
     except ProfileNotFound:
         raise AuditError(
             f"no AWS profile named {profile!r}", "list profiles with 'aws configure list-profiles'"
@@ -49,7 +59,24 @@ def read_only_session(
 
 def client(session: boto3.Session, service: str) -> Any:
     region = session.region_name or "us-east-1"  # global services still need a region to sign
-    return session.client(service, region_name=region, config=CLIENT_CONFIG)
+    made = session.client(service, region_name=region, config=CLIENT_CONFIG)
+    if service == "s3control" and not _is_aws_endpoint(made.meta.endpoint_url):
+        # S3 Control puts the account id in front of the host name; an emulator on
+        # loopback (moto, LocalStack) has no such host, so the prefix is taken off there.
+        made.meta.events.register("before-sign.s3-control", _without_account_host)
+    return made
+
+
+def _without_account_host(request: Any, **_: Any) -> None:
+    parts = urlsplit(request.url)
+    host = parts.netloc.split(".", 1)
+    if len(host) == 2 and host[0].isdigit() and len(host[0]) == 12:
+        request.url = parts._replace(netloc=host[1]).geturl()
+
+
+def _is_aws_endpoint(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
 
 
 def caller_account(session: boto3.Session) -> str:
@@ -70,6 +97,7 @@ def assume(session: boto3.Session, account: str, role_name: str) -> boto3.Sessio
     credentials = response["Credentials"]
     return read_only_session(
         region=session.region_name,
+        share_models_with=session,
         credentials={
             "aws_access_key_id": credentials["AccessKeyId"],
             "aws_secret_access_key": credentials["SecretAccessKey"],

@@ -50,12 +50,13 @@ def get_bedrock_jobs(fetcher: Fetcher, bedrock: Any) -> list[dict[str, Any]] | A
         return FAILED
     jobs = []
     for summary in summaries:
-        arn = summary["jobArn"]
+        # the API takes a job's name or ARN; the name keeps the request path simple
+        identifier = summary.get("jobName") or summary["jobArn"]
         described = fetcher.call(
-            f"job:{summary.get('jobName', arn)}",
-            f"bedrock:GetModelCustomizationJob {arn}",
+            f"job:{identifier}",
+            f"bedrock:GetModelCustomizationJob {identifier}",
             bedrock.get_model_customization_job,
-            jobIdentifier=arn,
+            jobIdentifier=identifier,
             checks=TRAINING_CHECKS,
         )
         if described is not FAILED:
@@ -73,7 +74,7 @@ def transform_sagemaker_job(raw: dict[str, Any], account: str, principal_ids: di
     output = raw.get("OutputDataConfig", {}).get("S3OutputPath")
     call = f"aws:{account}:sagemaker:DescribeTrainingJob {name}"
     return _job(
-        f"sagemaker-{name}",
+        name,
         raw.get("RoleArn"),
         reads,
         [output] if output else [],
@@ -91,7 +92,7 @@ def transform_bedrock_job(raw: dict[str, Any], account: str, principal_ids: dict
     output = raw.get("outputDataConfig", {}).get("s3Uri")
     call = f"aws:{account}:bedrock:GetModelCustomizationJob {name}"
     return _job(
-        f"bedrock-{name}",
+        name,
         raw.get("roleArn"),
         [r for r in reads if r],
         [output] if output else [],

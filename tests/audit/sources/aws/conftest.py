@@ -1,0 +1,53 @@
+"""moto, in-process: fake credentials, one mocked AWS, sessions per account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield
+
+
+SessionFor = Callable[[str], Any]
+
+
+@pytest.fixture
+def session_for(aws: None) -> SessionFor:
+    """A session in an account, as moto gives one: by assuming a role there."""
+    sts = boto3.client("sts", region_name="us-east-1")
+    sessions: dict[str, Any] = {}
+
+    def session(account: str) -> Any:
+        if account in sessions:
+            return sessions[account]
+        credentials = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/estate-builder", RoleSessionName="estate-builder"
+        )["Credentials"]
+        sessions[account] = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name="us-east-1",
+        )
+        return sessions[account]
+
+    return session
