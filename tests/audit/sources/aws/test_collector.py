@@ -404,3 +404,63 @@ def test_missing_profile_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert result.exit_code == 2
     assert "no AWS profile named 'nope'" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ---- the auditor role's policy covers exactly what the collector calls ------------------------
+
+IAM_ACTION = {  # API operations whose IAM action is spelled differently
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("sts", "GetCallerIdentity"): None,  # needs no permission
+}
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_documented_auditor_policy_allows_every_call_the_collector_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    import audit.sources.aws.session as session_module
+
+    calls: set[tuple[str, str]] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        calls.add((model.service_model.service_name, model.name))
+
+    real = session_module.read_only_session
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        session = real(*args, **kwargs)
+        session.events.register("before-call", record)
+        return session
+
+    monkeypatch.setattr(session_module, "read_only_session", recording)
+    monkeypatch.setattr(collector_module, "read_only_session", recording)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="bucket-one")
+    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(Bucket="bucket-one", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]})
+    org = boto3.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    boto3.client("glue").create_database(DatabaseInput={"Name": "d"})
+    boto3.client("iam").create_role(RoleName="trainer", AssumeRolePolicyDocument=TRUST)
+    boto3.client("sagemaker").create_training_job(
+        TrainingJobName="t", RoleArn="arn:aws:iam::123456789012:role/trainer",
+        AlgorithmSpecification={"TrainingImage": "i", "TrainingInputMode": "File"},
+        OutputDataConfig={"S3OutputPath": "s3://bucket-one/"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        StoppingCondition={"MaxRuntimeInSeconds": 1})
+    boto3.client("bedrock").create_model_customization_job(
+        jobName="j", customModelName="m", roleArn="arn:aws:iam::123456789012:role/trainer",
+        baseModelIdentifier="amazon.titan-text-express-v1", trainingDataConfig={"s3Uri": "s3://bucket-one/t"},
+        outputDataConfig={"s3Uri": "s3://bucket-one/o"}, hyperParameters={})
+    collect(AwsOptions(accounts=(AccountTarget("123456789012"),), assume_role="auditor"))
+
+    policy_file = Path(collector_module.__file__).parent / "auditor-policy.json"
+    allowed = set(json.loads(policy_file.read_text())["Statement"][0]["Action"])
+    needed = {IAM_ACTION.get(call, f"{call[0]}:{call[1]}") for call in calls} - {None, "sts:AssumeRole"}
+    assert needed == allowed, f"missing: {needed - allowed}; unused: {allowed - needed}"
