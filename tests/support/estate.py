@@ -12,6 +12,7 @@ their gates, flows, and which described id names which bucket or role.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -257,10 +258,8 @@ class EstateBuilder:
             glue = self.client(self.account_of(store), "glue")
             # arn:aws:glue:REGION:ACCOUNT:table/DATABASE/TABLE
             database, table = (store.arn or f"table/analytics/{store.id}").split(":table/", 1)[-1].split("/", 1)
-            try:
+            with contextlib.suppress(glue.exceptions.AlreadyExistsException):
                 glue.create_database(DatabaseInput={"Name": database})
-            except glue.exceptions.AlreadyExistsException:
-                pass
             glue.create_table(
                 DatabaseName=database,
                 TableInput={

@@ -18,7 +18,6 @@ from audit.sources.aws import AccountTarget, AwsOptions, collect
 from audit.sources.aws.session import ReadOnlyViolation, read_only_session
 from audit.sources.aws.tags import TagMapping
 from checks import SUITES_DIR, load_registry
-from tests.audit.sources.aws.conftest import SessionFor
 
 TRUST = json.dumps(
     {
@@ -384,7 +383,7 @@ class _Raw:
 
 @pytest.mark.usefixtures("aws")
 def test_an_account_that_cannot_be_entered_is_a_gap(monkeypatch: pytest.MonkeyPatch) -> None:
-    import audit.sources.aws.collector as collector
+    from audit.sources.aws import collector
 
     def refuse(*_: Any) -> Any:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorised"}}, "AssumeRole")
@@ -442,22 +441,33 @@ def test_the_documented_auditor_policy_allows_every_call_the_collector_makes(mon
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="bucket-one")
     key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
-    s3.put_bucket_encryption(Bucket="bucket-one", ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]})
+    s3.put_bucket_encryption(
+        Bucket="bucket-one",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]
+        },
+    )
     org = boto3.client("organizations")
     org.create_organization(FeatureSet="ALL")
     boto3.client("glue").create_database(DatabaseInput={"Name": "d"})
     boto3.client("iam").create_role(RoleName="trainer", AssumeRolePolicyDocument=TRUST)
     boto3.client("sagemaker").create_training_job(
-        TrainingJobName="t", RoleArn="arn:aws:iam::123456789012:role/trainer",
+        TrainingJobName="t",
+        RoleArn="arn:aws:iam::123456789012:role/trainer",
         AlgorithmSpecification={"TrainingImage": "i", "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": "s3://bucket-one/"},
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
-        StoppingCondition={"MaxRuntimeInSeconds": 1})
+        StoppingCondition={"MaxRuntimeInSeconds": 1},
+    )
     boto3.client("bedrock").create_model_customization_job(
-        jobName="j", customModelName="m", roleArn="arn:aws:iam::123456789012:role/trainer",
-        baseModelIdentifier="amazon.titan-text-express-v1", trainingDataConfig={"s3Uri": "s3://bucket-one/t"},
-        outputDataConfig={"s3Uri": "s3://bucket-one/o"}, hyperParameters={})
+        jobName="j",
+        customModelName="m",
+        roleArn="arn:aws:iam::123456789012:role/trainer",
+        baseModelIdentifier="amazon.titan-text-express-v1",
+        trainingDataConfig={"s3Uri": "s3://bucket-one/t"},
+        outputDataConfig={"s3Uri": "s3://bucket-one/o"},
+        hyperParameters={},
+    )
     collect(AwsOptions(accounts=(AccountTarget("123456789012"),), assume_role="auditor"))
 
     policy_file = Path(collector_module.__file__).parent / "auditor-policy.json"
