@@ -10,15 +10,26 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from audit.coverage import CoverageGap
-from audit.findings import Finding, FindingKind, Severity, finding_id, lowered, path_evidence, path_of
+from audit.findings import (
+    Finding,
+    FindingKind,
+    PathHop,
+    Severity,
+    finding_id,
+    lowered,
+    path_evidence,
+    path_of,
+)
 from audit.graph.model import DataGraph, Evidence
 from audit.graph.rules import Violation
 from audit.inventory import Inventory
+from audit.model import Entity, Store
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -35,7 +46,16 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Outcome = Finding | CoverageGap
+class Observation(BaseModel):
+    """Information a check reports without judging it (an access table, an erasure map)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    total: int
+
+
+Outcome = Finding | CoverageGap | Observation
 Evaluate = Callable[["CheckContext[Any]"], Iterable[Outcome]]
 
 
@@ -50,6 +70,8 @@ class Check:
     evaluate: Evaluate
     params: type[BaseModel] = NoParams
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # An informational check reports observations (a table for the reviewer), never findings.
+    informational: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -84,7 +106,7 @@ class CheckContext(Generic[P]):
     inventory: Inventory
     graph: DataGraph
     params: P
-    notes: list[str] = field(default_factory=list)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def finding(
         self,
@@ -122,3 +144,77 @@ class CheckContext(Generic[P]):
 
     def gap(self, scope: str, reason: str) -> CoverageGap:
         return CoverageGap(scope=scope, reason=reason, checks=(self.check.id,))
+
+    def nothing_in_scope(self, what: str) -> CoverageGap:
+        """Fail closed: a check with nothing to examine proves nothing."""
+        return self.gap(
+            f"check:{self.check.id}",
+            f"the inventory has no {what}: there is nothing to check the "
+            "claim against (classify the stores that hold it)",
+        )
+
+    def evidence(self, entity: Entity, field_name: str, detail: str | None = None) -> Evidence:
+        """The place an entity's field was stated, as evidence."""
+        provenance = entity.provenance
+        value = getattr(entity, field_name, None)
+        return Evidence(
+            kind=provenance.source if provenance else "inventory",
+            location=provenance.at(field_name) if provenance else "(inventory)",
+            detail=detail or f"{getattr(entity, 'id', '')}: {field_name} = {_shown(value)}",
+        )
+
+    def store_finding(
+        self,
+        store: Store,
+        *,
+        message: str,
+        evidence: Iterable[Evidence],
+        kind: FindingKind = "declared",
+        severity: Severity | None = None,
+        qualifier: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> Finding:
+        """A finding about one store's configuration: the path is the store itself."""
+        return self.node_finding(
+            "store",
+            store.id,
+            message=message,
+            evidence=evidence,
+            kind=kind,
+            severity=severity,
+            qualifier=qualifier,
+            details=details,
+        )
+
+    def node_finding(
+        self,
+        node_type: str,
+        entity_id: str,
+        *,
+        message: str,
+        evidence: Iterable[Evidence],
+        kind: FindingKind = "declared",
+        severity: Severity | None = None,
+        qualifier: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> Finding:
+        """A finding about one node's own facts: the path is the node, carrying the evidence."""
+        cited = list(evidence)
+        finding = self.finding(
+            endpoints=(f"{node_type}:{entity_id}", qualifier),
+            kind=kind,
+            message=message,
+            severity=severity,
+            details=details,
+        )
+        finding.path = [PathHop(node=entity_id, node_type=node_type, edge=None, evidence=cited)]
+        finding.evidence = cited
+        return finding
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import audit
-from audit.checkapi import Check, CheckContext, matching
+from audit.checkapi import Check, CheckContext, Observation, matching
 from audit.coverage import CoverageGap
 from audit.findings import SEVERITIES, Finding
 from audit.graph.access import AccessDeriver
@@ -29,6 +29,7 @@ from audit.report import (
     Coverage,
     Gap,
     InputInfo,
+    ObservationOut,
     Report,
     RunInfo,
     SeverityCounts,
@@ -63,6 +64,7 @@ class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     gaps: list[CoverageGap] = field(default_factory=list)
     runs: list[CheckRun] = field(default_factory=list)
+    observations: list[ObservationOut] = field(default_factory=list)
 
 
 def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | None = None) -> Report:
@@ -71,15 +73,16 @@ def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | N
     suite = load_suite(config.suite, config.suites_dir, checks)
     inventory = load_inventory(config.sources, config.source_options)
     graph = build_graph(inventory, config.derivers)
-    evaluation = evaluate(suite, inventory, graph)
+    evaluation = evaluate(suite, inventory, graph, started)
     return assemble(config, suite, inventory, graph, evaluation, started, now())
 
 
-def evaluate(suite: Suite, inventory: Inventory, graph: DataGraph) -> Evaluation:
+def evaluate(suite: Suite, inventory: Inventory, graph: DataGraph, now: datetime | None = None) -> Evaluation:
     result = Evaluation()
+    moment = now or datetime.now(UTC)
     for check_id, selected in sorted(suite.selected.items()):
         check = selected.check
-        context = CheckContext(check=check, inventory=inventory, graph=graph, params=selected.params)
+        context = CheckContext(check=check, inventory=inventory, graph=graph, params=selected.params, now=moment)
         try:
             outcomes = list(check.evaluate(context))
         except Exception as exc:  # fail closed: a broken check is a gap, never a pass
@@ -99,6 +102,9 @@ def evaluate(suite: Suite, inventory: Inventory, graph: DataGraph) -> Evaluation
             finding.claim_ids = narrowed or list(selected.claim_ids)
         result.findings.extend(found)
         result.gaps.extend(o for o in outcomes if isinstance(o, CoverageGap))
+        result.observations.extend(
+            ObservationOut(check=check_id, **o.model_dump()) for o in outcomes if isinstance(o, Observation)
+        )
         result.runs.append(_run_record(check, selected.claim_ids, "ran", len(found)))
     result.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.id))
     return result
@@ -149,6 +155,8 @@ def assemble(
     finished: datetime,
 ) -> Report:
     raw_gaps = [*inventory.gaps, *graph.gaps, *suite.gaps, *evaluation.gaps]
+    if not inventory.stores:
+        raw_gaps.insert(0, CoverageGap(scope="inventory", reason="the sources describe no store at all"))
     gaps = _unique(
         [Gap(scope=g.scope, reason=g.reason, checks=list(g.checks), claim_ids=_gap_claims(g, suite)) for g in raw_gaps]
     )
@@ -185,6 +193,7 @@ def assemble(
         coverage=Coverage(gaps=gaps, observed=observed(inventory, graph)),
         checks=evaluation.runs,
         scope=describe_scope(inventory, graph),
+        observations=evaluation.observations,
         conflicts=[
             ConflictOut(
                 entity=c.entity,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from audit.coverage import CoverageGap
+from audit.locations import parent_locations, s3_identity
 from audit.model import Account, DataClass, Flow, Job, KmsKey, Principal, Store, Tenant, Zone
 from audit.taxonomy import BUILTIN_GATE_KINDS
 
@@ -70,6 +72,36 @@ class Inventory:
 
     def is_protected(self, store: Store) -> bool:
         return any(self.data_classes[c].protected for c in store.classes if c in self.data_classes)
+
+    def max_retention(self, store: Store) -> int | None:
+        """The strictest maximum retention of the store's classes (None: no maximum)."""
+        limits = [self.data_classes[c].max_retention_days for c in store.classes if c in self.data_classes]
+        known = [limit for limit in limits if limit is not None]
+        return min(known) if known else None
+
+    @cached_property
+    def _by_location(self) -> dict[str, Store]:
+        located: dict[str, Store] = {}
+        for store in self.stores.values():
+            location = s3_identity(store.arn, store.location)
+            if location is not None:
+                located.setdefault(location, store)
+        return located
+
+    def enclosing(self, store: Store) -> list[Store]:
+        """The stores whose S3 prefix holds this one (its bucket first... nearest first)."""
+        location = s3_identity(store.arn, store.location)
+        if location is None:
+            return []
+        return [self._by_location[p] for p in parent_locations(location) if p in self._by_location]
+
+    def setting(self, store: Store, field_name: str) -> tuple[Any, Store | None]:
+        """A bucket-level setting as it applies to the store: its own if stated, else the
+        nearest enclosing store's. Returns (value, the store that states it) or (None, None)."""
+        for holder in (store, *self.enclosing(store)):
+            if field_name in holder.model_fields_set:
+                return getattr(holder, field_name), holder
+        return None, None
 
 
 def arn_account(arn: str | None) -> str | None:

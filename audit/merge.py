@@ -13,7 +13,6 @@ longest retention, the weakest encryption, ...).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
+from audit.locations import s3_identity
 from audit.model import (
     Account,
     DataClass,
@@ -41,9 +41,6 @@ from audit.taxonomy import BUILTIN_DATA_CLASSES, BUILTIN_GATE_KINDS
 
 E = TypeVar("E", bound=Entity)
 
-_S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
-_S3_URI = re.compile(r"^s3a?n?://([^/]+)/?(.*)$")
-
 
 @dataclass(frozen=True)
 class Conflict:
@@ -54,18 +51,6 @@ class Conflict:
     values: tuple[tuple[str, str], ...]  # (value as text, where it was stated)
     chosen: str
     rule: str
-
-
-def s3_identity(arn: str | None, location: str | None = None) -> str | None:
-    """``s3://bucket/`` or ``s3://bucket/prefix/`` for any spelling of an S3 location."""
-    for pattern, text in ((_S3_ARN, arn), (_S3_URI, location)):
-        match = pattern.match(text or "")
-        if match:
-            prefix = (match.group(2) or "").rstrip("*")
-            if prefix and not prefix.endswith("/"):
-                prefix += "/"
-            return f"s3://{match.group(1)}/{prefix}"
-    return None
 
 
 def identity_tokens(section: str, entity: Entity) -> list[str]:

@@ -7,6 +7,7 @@ finding can cite the line, the API call or the plan address it rests on.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -96,6 +97,17 @@ class Tenant(Entity):
     name: str = ""
 
 
+class LifecycleRule(BaseModel):
+    """One lifecycle expiration rule: objects under ``prefix`` expire after ``expiration_days``;
+    their noncurrent versions (under versioning) after ``noncurrent_days``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefix: str = ""
+    expiration_days: int | None = Field(default=None, ge=0)
+    noncurrent_days: int | None = Field(default=None, ge=0)
+
+
 class Store(Entity):
     id: Identifier
     kind: StoreKind | None = None  # inferred from the ARN or location when not given
@@ -111,6 +123,8 @@ class Store(Entity):
     access_logging: bool | None = None
     versioning: bool | None = None
     retention_days: int | None = Field(default=None, ge=0)
+    noncurrent_retention_days: int | None = Field(default=None, ge=0)
+    lifecycle: list[LifecycleRule] = Field(default_factory=list)
     policy: PolicyDocument | None = None
     location: str | None = None
     format: DataFormat | None = None
@@ -133,6 +147,7 @@ class Principal(Entity):
     can_write: list[Identifier] = Field(default_factory=list)
     tenant: Identifier | None = None
     gate: list[Identifier] = Field(default_factory=list)
+    last_used: date | None = None  # when the principal last acted (IAM RoleLastUsed)
     description: str = ""
 
 

@@ -101,6 +101,16 @@ class ConflictOut(_Model):
     rule: str
 
 
+class ObservationOut(_Model):
+    """Information from a check, not a judgement: shown in the report, never failing it."""
+
+    check: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    total: int
+
+
 class CheckRun(_Model):
     id: str
     title: str
@@ -123,6 +133,7 @@ class Report(_Model):
     checks: list[CheckRun] = Field(default_factory=list)
     scope: dict[str, Any] = Field(default_factory=dict)
     conflicts: list[ConflictOut] = Field(default_factory=list)
+    observations: list[ObservationOut] = Field(default_factory=list)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

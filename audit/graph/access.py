@@ -100,9 +100,9 @@ class DescribedAccess:
 
 def assumers(trusted: str, role: Principal, inventory: Inventory, result: AccessResult) -> list[str]:
     """The graph nodes a trust entry lets assume ``role`` (sound: an account means all of it)."""
-    if trusted == "*":
+    if trusted == "*":  # anyone: the public, and every principal of the inventory
         result.extra_nodes.add(PUBLIC_NODE)
-        return [PUBLIC_NODE]
+        return [PUBLIC_NODE, *(node_key(NodeType.PRINCIPAL, p) for p in inventory.principals if p != role.id)]
     if trusted in inventory.principals:
         return [node_key(NodeType.PRINCIPAL, trusted)]
     if SERVICE_PRINCIPAL.match(trusted):
@@ -134,12 +134,11 @@ def assumers(trusted: str, role: Principal, inventory: Inventory, result: Access
 
 
 def assume_edges(assumer: str, role: str, trusted: str, role_id: str, where: str) -> list[AccessEdge]:
-    """Assuming a role moves data both ways: the assumer reads as the role and writes as it."""
+    """An assumer obtains whatever the role can read: the edge runs role -> assumer. What the
+    assumer can write through the role is added when the graph is built
+    (:func:`audit.graph.build.add_writes_through_assumption`)."""
     evidence = (Evidence(kind="trust-policy", location=where, detail=f"{trusted} is trusted to assume {role_id}"),)
-    return [
-        AccessEdge(assumer, role, EdgeKind.CAN_ASSUME, evidence),
-        AccessEdge(role, assumer, EdgeKind.CAN_ASSUME, evidence),
-    ]
+    return [AccessEdge(role, assumer, EdgeKind.CAN_ASSUME, evidence)]
 
 
 def default_derivers() -> Sequence[AccessDeriver]:

@@ -22,8 +22,47 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
             graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
     for edge in access.edges:
         graph.add_edge(edge.source, edge.target, edge.kind, edge.evidence, conditional=edge.conditional)
+    add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
     return graph
+
+
+def add_writes_through_assumption(graph: DataGraph) -> None:
+    """An actor that can assume a role (directly or along a chain) can write wherever the
+    role can: add those can-write edges, citing the trust and the role's grant.
+
+    can-assume edges only run role -> assumer (the assumer obtains the role's reads), so
+    two actors that can both assume one role are not joined through it: data moves between
+    actors only through stores.
+    """
+    assumers_of: dict[str, list[tuple[str, tuple[Evidence, ...], bool]]] = {}
+    for role, assumer, data in graph.edge_items():
+        if data["kind"] == EdgeKind.CAN_ASSUME.value:
+            assumers_of.setdefault(role, []).append((assumer, data["evidence"], data["conditional"]))
+    if not assumers_of:
+        return
+    writes = [(u, v, d) for u, v, d in graph.edge_items() if d["kind"] == EdgeKind.CAN_WRITE.value and u in assumers_of]
+    for role, target, grant in writes:
+        # every actor reaching the role through a chain of assumptions, with the chain's evidence
+        frontier = [(role, tuple(grant["evidence"]), bool(grant["conditional"]))]
+        seen = {role}
+        while frontier:
+            current, evidence, conditional = frontier.pop()
+            for assumer, trust, trust_conditional in assumers_of.get(current, ()):
+                if assumer in seen:
+                    continue
+                seen.add(assumer)
+                chain = (*trust, *evidence)
+                role_name, actor = graph.node(role)["entity"], graph.node(assumer)["entity"]
+                note = Evidence(
+                    kind="assumption",
+                    location="(graph)",
+                    detail=f"{actor} can write {graph.node(target)['entity']} by assuming {role_name}",
+                )
+                graph.add_edge(
+                    assumer, target, EdgeKind.CAN_WRITE, (note, *chain), conditional=conditional or trust_conditional
+                )
+                frontier.append((assumer, chain, conditional or trust_conditional))
 
 
 def _add_nodes(graph: DataGraph) -> None:

@@ -21,7 +21,7 @@ from audit.iam.evaluate import Decision, KeyPolicy, Subject, Target, decide
 from audit.iam.glob import literal_head, substitute_variables
 from audit.iam.policy import Policy, PolicyError, Resource, Statement, parse_policy
 from audit.inventory import FEDERATED_PROVIDER, Inventory, arn_account
-from audit.merge import s3_identity
+from audit.locations import s3_identity
 from audit.model import Entity, Principal
 
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
@@ -197,7 +197,6 @@ class IamAccess:
                 if key == PUBLIC_NODE or key.startswith(NodeType.EXTERNAL.value + ":"):
                     result.extra_nodes.add(key)
                 detail = f"{'anyone' if key == PUBLIC_NODE else key} can assume {role.arn}"
-                result.edges.append(_edge(key, role_key, EdgeKind.CAN_ASSUME, decision, detail))
                 result.edges.append(_edge(role_key, key, EdgeKind.CAN_ASSUME, decision, detail))
 
 
@@ -216,7 +215,7 @@ def _first_allowed(subject: Subject, actions: Iterable[str], target: Target) -> 
 def _edge(source: str, target: str, kind: EdgeKind, decision: Decision, detail: str) -> AccessEdge:
     evidence = [
         Evidence(
-            kind="iam-statement",
+            kind="iam-assumption" if s is _ALL else "iam-statement",
             location=s.location,
             detail=_describe(s),
             statement=dict(s.raw),

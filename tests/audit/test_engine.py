@@ -92,8 +92,9 @@ principals:
     assert verdicts(report, ["C1", "C2"]) == {"C1": "at-risk", "C2": "no-evidence-contradicting"}
     (finding,) = [f for f in report.findings if f.check == "ISO-001"]
     assert [h.node for h in finding.path] == ["api-logs", "eval-harness", "sft-chats"]
-    # s3:GetObject on "*" also reads the consented chats in its own account: a PII-scrub bypass
-    assert {f.check for f in report.findings} == {"ISO-001", "ISO-004"}
+    # s3:GetObject on "*" also reads the consented chats in its own account (a PII-scrub bypass),
+    # is a wildcard grant on protected data, and crosses from training into serving without a gate
+    assert {f.check for f in report.findings} == {"ISO-001", "ISO-004", "ACC-001", "SEP-003"}
     sids = [e.statement.get("Sid") for h in finding.path for e in h.evidence if e.statement]
     assert "EvalTeam" in sids  # the bucket policy side of the cross-account grant is cited
 
@@ -156,5 +157,6 @@ def test_report_carries_the_contract_keys() -> None:
         "waived",
     }
     assert set(data["findings"][0]["path"][0]) >= {"node", "node_type", "edge", "evidence"}
-    assert set(data["coverage"]["gaps"][0]) >= {"scope", "reason"}
     assert data["summary"]["verdict"] == "fail"
+    gapped = audit_sources(EXAMPLE_ORG, LEAKS / "unclassified-scratch").model_dump(by_alias=True)
+    assert set(gapped["coverage"]["gaps"][0]) >= {"scope", "reason"}

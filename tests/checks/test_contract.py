@@ -27,10 +27,25 @@ def test_check_metadata_is_complete(check: Check) -> None:
     assert check.claim_ids
     assert all(c.startswith("C") for c in check.claim_ids)
     assert check.evaluate.__doc__, f"{check.id}: the evaluate function's docstring is its user documentation"
-    assert "Example finding" in check.evaluate.__doc__
+    assert ("Example row" if check.informational else "Example finding") in check.evaluate.__doc__
 
 
-@pytest.mark.parametrize("check_id", sorted(REGISTRY.checks))
+JUDGING = sorted(i for i, c in REGISTRY.checks.items() if not c.informational)
+INFORMATIONAL = sorted(i for i, c in REGISTRY.checks.items() if c.informational)
+
+
+@pytest.mark.parametrize("check_id", INFORMATIONAL)
+def test_informational_checks_report_observations_and_never_findings(check_id: str) -> None:
+    report = audit_sources(EXAMPLE_ORG)
+    (observation,) = [o for o in report.observations if o.check == check_id]
+    assert observation.rows
+    assert observation.total == len(observation.rows)
+    assert all(len(row) == len(observation.columns) for row in observation.rows)
+    for variant in EXPECTATIONS:
+        assert not [f for f in audit_sources(EXAMPLE_ORG, LEAKS / variant).findings if f.check == check_id]
+
+
+@pytest.mark.parametrize("check_id", JUDGING)
 def test_every_check_fires_on_a_fixture_and_is_quiet_on_the_clean_org(check_id: str) -> None:
     assert check_id in FIRING, f"{check_id}: add a leaky fixture that makes it fire"
     clean = audit_sources(EXAMPLE_ORG)

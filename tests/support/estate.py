@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from audit.inventory import Inventory, arn_account
-from audit.merge import s3_identity
+from audit.locations import s3_identity
 from audit.model import Store
 
 Session = Any
@@ -116,27 +116,29 @@ class EstateBuilder:
                 Description=described, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
             )
             self.keys[described] = key["KeyMetadata"]["Arn"]
-            kms.enable_key_rotation(KeyId=key["KeyMetadata"]["KeyId"])
+            known = self.inventory.kms_keys.get(described)
+            if known is None or known.rotation_enabled:
+                kms.enable_key_rotation(KeyId=key["KeyMetadata"]["KeyId"])
 
     # -- S3 --------------------------------------------------------------------------------
 
     def _buckets(self) -> None:
         buckets: dict[str, list[Store]] = {}
         for store in self.inventory.stores.values():
-            if store.kind in ("s3-bucket", "s3-prefix"):
+            if s3_identity(store.arn, store.location):  # buckets, prefixes and tables' locations
                 buckets.setdefault(_bucket(store), []).append(store)
         for name, stores in sorted(buckets.items()):
             whole = next((s for s in stores if s.kind == "s3-bucket"), None)
             s3 = self.client(self.account_of(stores[0]), "s3")
             s3.create_bucket(Bucket=name)
-            if whole is not None:
-                self._configure(s3, name, whole)
-            self._policy(s3, name, stores, tls_only=whole.tls_only if whole else True)
+            # a bucket holding only prefixes (or a table's files) carries their settings, not their tags
+            self._configure(s3, name, whole or stores[0], tags_too=whole is not None)
+            self._policy(s3, name, stores, tls_only=(whole or stores[0]).tls_only)
         for store in self.inventory.stores.values():
             if store.replicates_to and store.kind == "s3-bucket":
                 self._replication(store)
 
-    def _configure(self, s3: Any, name: str, store: Store) -> None:
+    def _configure(self, s3: Any, name: str, store: Store, tags_too: bool = True) -> None:
         tags = []
         if store.classes:
             tags.append({"Key": "data-class", "Value": ",".join(store.classes)})
@@ -144,7 +146,7 @@ class EstateBuilder:
             tags.append({"Key": "tenant", "Value": store.tenant})
         if store.passed_gates:
             tags.append({"Key": "gate", "Value": ",".join(store.passed_gates)})
-        if tags:
+        if tags and tags_too:
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
         if store.encryption in ("AES256", "aws:kms"):
             default: dict[str, str] = {"SSEAlgorithm": store.encryption}
@@ -164,22 +166,18 @@ class EstateBuilder:
                     "RestrictPublicBuckets": True,
                 },
             )
+        lifecycle: dict[str, Any] = {}
         if store.retention_days is not None:
-            s3.put_bucket_lifecycle_configuration(
-                Bucket=name,
-                LifecycleConfiguration={
-                    "Rules": [
-                        {
-                            "ID": "retention",
-                            "Status": "Enabled",
-                            "Filter": {},
-                            "Expiration": {"Days": store.retention_days},
-                        }
-                    ]
-                },
-            )
+            lifecycle["Expiration"] = {"Days": store.retention_days}
+        if store.noncurrent_retention_days is not None:
+            lifecycle["NoncurrentVersionExpiration"] = {"NoncurrentDays": store.noncurrent_retention_days}
+        if lifecycle:
+            rule = {"ID": "retention", "Status": "Enabled", "Filter": {}, **lifecycle}
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
         if store.versioning or store.replicates_to:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if store.public_acl:
+            s3.put_bucket_acl(Bucket=name, ACL="public-read")
         if store.access_logging:
             s3.put_bucket_logging(
                 Bucket=name,
@@ -201,7 +199,7 @@ class EstateBuilder:
         return name
 
     def _policy(self, s3: Any, name: str, stores: list[Store], tls_only: bool | None) -> None:
-        statements: list[dict[str, Any]] = []
+        statements: list[dict[str, Any]] = [s for store in stores for s in (store.policy or {}).get("Statement", [])]
         if tls_only:
             statements.append(
                 {
@@ -279,6 +277,8 @@ class EstateBuilder:
             for entry in principal.trusts:
                 if entry in self.inventory.principals:
                     trusted["AWS"].append(self.role_arns[entry])
+                elif entry == "*":
+                    trusted["AWS"].append("*")
                 elif entry.endswith(".amazonaws.com"):
                     trusted["Service"].append(entry)
                 else:
@@ -317,6 +317,8 @@ class EstateBuilder:
                     PolicyName="data-access",
                     PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
                 )
+            for index, document in enumerate(principal.policies):
+                iam.put_role_policy(RoleName=name, PolicyName=f"policy-{index}", PolicyDocument=json.dumps(document))
 
     # -- training jobs ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from audit.model import Provenance, Store
+from audit.model import LifecycleRule, Provenance, Store
 from audit.sources.aws.fetch import FAILED, MISSING, Fetcher
 from audit.sources.aws.tags import TagMapping, tag_dict, values
 
@@ -82,15 +82,9 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
         fields[field_name] = value
         locations[field_name] = f"{where} {call}"
 
-    tags = raw["tags"]
-    if _known(tags):
-        tag_map = tag_dict(tags.get("TagSet")) if tags is not MISSING else {}
-        if values(tag_map, mapping.data_class):
-            stated("classes", values(tag_map, mapping.data_class), "GetBucketTagging")
-        if values(tag_map, mapping.tenant):
-            stated("tenant", values(tag_map, mapping.tenant)[0], "GetBucketTagging")
-        if values(tag_map, mapping.gate):
-            stated("passed_gates", values(tag_map, mapping.gate), "GetBucketTagging")
+    if _known(raw["tags"]):
+        for field_name, value in _classification(raw["tags"], mapping).items():
+            stated(field_name, value, "GetBucketTagging")
     if _known(raw["encryption"]):
         algorithm, key = _encryption(raw["encryption"], raw.get("region") or "us-east-1", account)
         stated("encryption", algorithm, "GetBucketEncryption")
@@ -107,7 +101,14 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
     if _known(raw["acl"]):
         stated("public_acl", _public_acl(raw["acl"]), "GetBucketAcl")
     if _known(raw["lifecycle"]):
-        stated("retention_days", _expiration_days(raw["lifecycle"]), "GetBucketLifecycleConfiguration")
+        rules = _lifecycle_rules(raw["lifecycle"])
+        whole = [r for r in rules if r.prefix == ""]
+        expirations = [r.expiration_days for r in whole if r.expiration_days is not None]
+        noncurrent = [r.noncurrent_days for r in whole if r.noncurrent_days is not None]
+        stated("retention_days", min(expirations) if expirations else None, "GetBucketLifecycleConfiguration")
+        stated("noncurrent_retention_days", min(noncurrent) if noncurrent else None, "GetBucketLifecycleConfiguration")
+        if rules:
+            stated("lifecycle", rules, "GetBucketLifecycleConfiguration")
     if _known(raw["replication"]):
         targets = _replication_targets(raw["replication"])
         if targets:
@@ -122,6 +123,19 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
     store = Store(**fields)
     store.provenance = Provenance(source="aws", location=where, fields=locations)
     return store
+
+
+def _classification(tags: Any, mapping: TagMapping) -> dict[str, Any]:
+    """classes, tenant and passed gates from the bucket's tags (only those present)."""
+    tag_map = tag_dict(tags.get("TagSet")) if tags is not MISSING else {}
+    found: dict[str, Any] = {}
+    if values(tag_map, mapping.data_class):
+        found["classes"] = values(tag_map, mapping.data_class)
+    if values(tag_map, mapping.tenant):
+        found["tenant"] = values(tag_map, mapping.tenant)[0]
+    if values(tag_map, mapping.gate):
+        found["passed_gates"] = values(tag_map, mapping.gate)
+    return found
 
 
 def _encryption(response: Any, region: str, account: str) -> tuple[str, str | None]:
@@ -168,21 +182,29 @@ def _public_acl(acl: Any) -> bool:
     )
 
 
-def _expiration_days(lifecycle: Any) -> int | None:
-    """Days after which every object expires; None when some objects are kept forever.
+def _lifecycle_rules(lifecycle: Any) -> list[LifecycleRule]:
+    """The enabled expiration rules, by prefix (an empty prefix covers the whole bucket).
 
-    Only an enabled rule with no filter (or an empty prefix) expires the whole bucket.
+    Rules filtered by tags or object size cover only some objects: they are left out, so
+    the objects they do not cover count as kept (the sound reading for retention).
     """
     if lifecycle is MISSING:
-        return None
-    whole_bucket = []
+        return []
+    rules = []
     for rule in lifecycle.get("Rules", []):
-        if rule.get("Status") != "Enabled" or "Days" not in rule.get("Expiration", {}):
+        if rule.get("Status") != "Enabled":
             continue
         rule_filter = rule.get("Filter", {"Prefix": rule.get("Prefix", "")})
-        if not rule_filter or rule_filter == {"Prefix": ""}:
-            whole_bucket.append(int(rule["Expiration"]["Days"]))
-    return min(whole_bucket) if whole_bucket else None
+        if set(rule_filter) - {"Prefix"}:
+            continue
+        expiration = rule.get("Expiration", {}).get("Days")
+        noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+        if expiration is None and noncurrent is None:
+            continue
+        rules.append(
+            LifecycleRule(prefix=rule_filter.get("Prefix", ""), expiration_days=expiration, noncurrent_days=noncurrent)
+        )
+    return rules
 
 
 def _replication_targets(replication: Any) -> list[str]:

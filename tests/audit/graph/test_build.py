@@ -38,12 +38,47 @@ def test_described_access_is_potential() -> None:
     assert not any(d["declared"] for _, _, d in graph.edge_items())
 
 
-def test_trust_between_described_principals_moves_data_both_ways() -> None:
-    graph = graph_of(principals=[{"id": "role", "trusts": ["user"]}, {"id": "user"}])
+def test_an_assumer_obtains_the_role_reads_and_writes_through_it() -> None:
+    graph = graph_of(
+        stores=[store("in"), store("out")],
+        principals=[{"id": "role", "trusts": ["user"], "can_read": ["in"], "can_write": ["out"]}, {"id": "user"}],
+    )
     assert edges(graph) == {
-        ("principal:user", "principal:role", "can-assume"),
-        ("principal:role", "principal:user", "can-assume"),
+        ("store:in", "principal:role", "can-read"),
+        ("principal:role", "store:out", "can-write"),
+        ("principal:role", "principal:user", "can-assume"),  # the user obtains what the role reads
+        ("principal:user", "store:out", "can-write"),  # and writes where the role writes
     }
+    (note, *chain) = graph.nx.edges["principal:user", "store:out", "can-write"]["evidence"]
+    assert note.detail == "user can write out by assuming role"
+    assert {e.kind for e in chain} == {"trust-policy", "described-access"}
+
+
+def test_two_actors_of_one_role_are_not_joined_through_it() -> None:
+    graph = graph_of(
+        stores=[store("a"), store("b")],
+        principals=[
+            {"id": "shared", "trusts": ["x", "y"]},
+            {"id": "x", "can_read": ["a"]},
+            {"id": "y", "can_write": ["b"]},
+        ],
+    )
+    # x's data reaches y only if a store sits between them: none does
+    from audit.graph.rules import no_path
+
+    assert no_path(graph, ["store:a"], ["store:b"]) == []
+
+
+def test_role_chains_carry_writes_to_the_first_actor() -> None:
+    graph = graph_of(
+        stores=[store("out")],
+        principals=[
+            {"id": "deep", "trusts": ["middle"], "can_write": ["out"]},
+            {"id": "middle", "trusts": ["actor"]},
+            {"id": "actor"},
+        ],
+    )
+    assert ("principal:actor", "store:out", "can-write") in edges(graph)
 
 
 def test_trust_targets_public_external_services_and_accounts() -> None:
@@ -57,18 +92,20 @@ def test_trust_targets_public_external_services_and_accounts() -> None:
         ]
     )
     found = edges(graph)
-    assert ("public", "principal:open", "can-assume") in found
-    assert ("external:444444444444", "principal:vendor-read", "can-assume") in found
+    assert ("principal:open", "public", "can-assume") in found
+    # trusting everyone includes every principal of the inventory
+    assert ("principal:open", "principal:gha", "can-assume") in found
+    assert ("principal:vendor-read", "external:444444444444", "can-assume") in found
     # an account of zone 'external' is a third party too
-    assert ("external:999999999999", "principal:vendor-read", "can-assume") in found
-    assert ("external:token.actions.githubusercontent.com", "principal:gha", "can-assume") in found
+    assert ("principal:vendor-read", "external:999999999999", "can-assume") in found
+    assert ("principal:gha", "external:token.actions.githubusercontent.com", "can-assume") in found
     # a service principal is not a data holder: svc gains edges only as an account member
     assert {(u, v) for u, v, _ in found if "principal:svc" in (u, v)} == {
-        ("principal:svc", "principal:in-account"),
         ("principal:in-account", "principal:svc"),
+        ("principal:open", "principal:svc"),
     }
     # trusting an inventory account (sound): any principal in it may assume the role
-    assumers = {u for u, v, k in found if v == "principal:in-account" and k == "can-assume"}
+    assumers = {v for u, v, k in found if u == "principal:in-account" and k == "can-assume"}
     assert assumers == {"principal:open", "principal:vendor-read", "principal:svc", "principal:gha"}
     assert graph.node("public")["node_type"] == "public"
 

@@ -1,0 +1,222 @@
+"""ACC-*: access to client data is restricted, least-privilege and logged (C8)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.checkapi import Check, CheckContext, NoParams, Observation, Outcome
+from audit.graph.model import NodeType
+from audit.graph.rules import Violation, witness
+from audit.iam.glob import matches
+
+ACCESS_ROWS = 500
+
+
+class TrustParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unused_days: int = Field(default=90, ge=1)
+
+
+def _protected_reads(ctx: CheckContext[Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for store in sorted(ctx.inventory.stores.values(), key=lambda s: s.id):
+        if not ctx.inventory.is_protected(store):
+            continue
+        node = f"store:{store.id}"
+        for reader, edges in sorted(ctx.graph.nx.adj[node].items()):
+            for kind, data in edges.items():
+                if kind in ("can-read", "reads"):
+                    yield node, reader, data
+
+
+def access_table(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    """Who can read protected data, and why (ACC-000): information for the reviewer, not a
+    finding. One row per (store, reader), with the grant or job that gives the access.
+
+    Example row: ``api-logs | billing-rollup-role (principal) | can-read | potential | described access``
+    """
+    rows = []
+    for store, reader, data in _protected_reads(ctx):
+        why = "; ".join(e.detail for e in data["evidence"] if e.kind != "iam-layers")
+        rows.append(
+            [
+                ctx.graph.node(store)["entity"],
+                f"{ctx.graph.node(reader)['entity']} ({ctx.graph.node(reader)['node_type']})",
+                data["kind"],
+                ("declared" if data["declared"] else "potential") + (", conditional" * bool(data["conditional"])),
+                why,
+            ]
+        )
+    yield Observation(
+        title="Who can read protected data",
+        columns=["store", "reader", "edge", "kind", "why"],
+        rows=rows[:ACCESS_ROWS],
+        total=len(rows),
+    )
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _is_wildcard(statement: dict[str, Any]) -> bool:
+    """An Allow that grants reading S3 objects with a wildcard action or resource."""
+    actions, resources = _listed(statement.get("Action")), _listed(statement.get("Resource"))
+    if "NotAction" in statement or "NotResource" in statement:
+        return True
+    if not any(matches(a, "s3:GetObject", ignore_case=True) for a in actions):
+        return False  # e.g. a key policy's kms:* delegation: not a grant of the data
+    return any(a in ("*", "s3:*") for a in actions) or "*" in resources
+
+
+def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    """No access to protected data rests on a wildcard grant (ACC-001): ``Action: "*"`` or
+    ``"s3:*"``, ``Resource: "*"``, or an Allow with NotAction.
+
+    Example finding::
+
+        ACC-001-2e1d0c9b8a7f  MEDIUM  potential
+        ops-readall-role reads protected api-logs through a wildcard grant (Allow s3:* on *)
+    """
+    if not any(ctx.inventory.is_protected(s) for s in ctx.inventory.stores.values()):
+        yield ctx.nothing_in_scope("store of a protected class")
+    for store, reader, data in _protected_reads(ctx):
+        wild = [
+            e
+            for e in data["evidence"]
+            if e.kind == "iam-statement"
+            and e.statement
+            and e.statement.get("Effect") == "Allow"
+            and _is_wildcard(e.statement)
+        ]
+        if not wild:
+            continue
+        path = witness(ctx.graph, [store, reader], declared_only=False)
+        violation = Violation(store, reader, "potential", path)
+        yield ctx.finding(
+            endpoints=(store, reader),
+            kind="potential",
+            violation=violation,
+            message=f"{ctx.graph.node(reader)['entity']} reads protected {ctx.graph.node(store)['entity']} through "
+            f"a wildcard grant ({wild[0].detail})",
+        )
+
+
+def access_logged(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    """Access to every protected store is logged (ACC-002): S3 server access logging (or an
+    equivalent the auditor states as ``access_logging: true``). Unknown is a coverage gap.
+
+    Example finding::
+
+        ACC-002-0f9e8d7c6b5a  MEDIUM  declared
+        globex-exports has no access logging: reads of protected data leave no record
+    """
+    if not any(ctx.inventory.is_protected(s) for s in ctx.inventory.stores.values()):
+        yield ctx.nothing_in_scope("store of a protected class")
+    for store in sorted(ctx.inventory.stores.values(), key=lambda s: s.id):
+        if not ctx.inventory.is_protected(store):
+            continue
+        logged, holder = ctx.inventory.setting(store, "access_logging")
+        if holder is None or logged is None:
+            yield ctx.gap(f"store:{store.id}", f"whether access to {store.id} is logged is unknown")
+        elif not logged:
+            yield ctx.store_finding(
+                store,
+                evidence=[ctx.evidence(holder, "access_logging")],
+                message=f"{store.id} has no access logging: reads of its data leave no record",
+            )
+
+
+def trusts_are_narrow(ctx: CheckContext[TrustParams]) -> Iterator[Outcome]:
+    """Roles are not assumable by everyone or by a foreign account without a condition, and
+    roles that can read protected data are in use (ACC-003).
+
+    A role whose last use is older than ``unused_days`` (or that was never used) while it
+    can read protected data is standing access nobody needs.
+
+    Example finding::
+
+        ACC-003-7a6b5c4d3e2f  MEDIUM  potential
+        break-glass-role can be assumed by anyone (public), with no condition
+    """
+    for principal in sorted(ctx.graph.nodes_of(NodeType.PRINCIPAL)):
+        for assumer, edges in sorted(ctx.graph.nx.succ[principal].items()):  # can-assume runs role -> assumer
+            data = edges.get("can-assume")
+            kind = ctx.graph.node(assumer)["node_type"]
+            if data is None or kind not in (NodeType.PUBLIC.value, NodeType.EXTERNAL.value) or data["conditional"]:
+                continue
+            who = "anyone (public)" if kind == NodeType.PUBLIC.value else f"foreign {assumer}"
+            hops = witness(ctx.graph, [principal, assumer], declared_only=False)
+            violation = Violation(principal, assumer, "potential", hops)
+            yield ctx.finding(
+                endpoints=(assumer, principal),
+                kind="potential",
+                violation=violation,
+                message=f"{ctx.graph.node(principal)['entity']} can be assumed by {who} with no condition",
+            )
+    horizon = (ctx.now - timedelta(days=ctx.params.unused_days)).date()
+    readers = {reader for _, reader, data in _protected_reads(ctx) if data["kind"] == "can-read"}
+    for node in sorted(readers):
+        reader = ctx.inventory.principals.get(ctx.graph.node(node)["entity"])
+        if reader is None or "last_used" not in reader.model_fields_set:
+            continue
+        if reader.last_used is None or reader.last_used < horizon:
+            when = "never used" if reader.last_used is None else f"last used {reader.last_used.isoformat()}"
+            yield ctx.finding(
+                endpoints=(node, "unused"),
+                kind="declared",
+                evidence=[ctx.evidence(reader, "last_used")],
+                message=f"{reader.id} can read protected data but is {when} (more than {ctx.params.unused_days} days)",
+                severity="low",
+            )
+
+
+CHECKS = (
+    Check(
+        id="ACC-000",
+        title="Who can read protected data (information)",
+        severity="low",
+        claim_ids=("C8",),
+        rationale="Reviewers need the full list of readers of client data and the grant behind each, to judge "
+        "least privilege themselves.",
+        remediation="Review the list; remove grants nobody needs.",
+        evaluate=access_table,
+        informational=True,
+    ),
+    Check(
+        id="ACC-001",
+        title="No wildcard grant reaches protected data",
+        severity="medium",
+        claim_ids=("C8",),
+        rationale="Wildcard actions or resources grant far more than any job needs and silently extend to "
+        "every new bucket; least privilege means naming what is granted.",
+        remediation="Replace the wildcard with the actions (s3:GetObject) and the resources (the bucket/prefix "
+        "ARNs) the principal needs.",
+        evaluate=no_wildcard_grants,
+    ),
+    Check(
+        id="ACC-002",
+        title="Access to protected data is logged",
+        severity="medium",
+        claim_ids=("C8",),
+        rationale="Without access logs, who read client data cannot be established after the fact.",
+        remediation="Enable S3 server access logging (or CloudTrail data events) for the store.",
+        evaluate=access_logged,
+    ),
+    Check(
+        id="ACC-003",
+        title="Role trust is narrow and access is in use",
+        severity="medium",
+        claim_ids=("C8",),
+        rationale="A role anyone (or a foreign account) may assume without a condition, or a reader role "
+        "nobody uses, is access that serves no one and widens the attack surface.",
+        remediation="Name the exact principals in the trust policy and add conditions (sts:ExternalId, "
+        "aws:PrincipalOrgID); delete or de-privilege roles unused for the review period.",
+        evaluate=trusts_are_narrow,
+        params=TrustParams,
+    ),
+)
