@@ -110,3 +110,13 @@ def test_claims_link_to_findings_and_findings_show_their_path() -> None:
     assert positions == sorted(positions), "the path is drawn in order"
     assert "chat-debug-export" in article
     assert "leak.yaml:" in article
+
+
+def test_observations_are_rendered_as_tables() -> None:
+    report = audit_sources(EXAMPLE_ORG)
+    html = render(report).decode()
+    for observation in report.observations:
+        assert f'id="observation-{observation.check}"' in html
+        assert observation.title in html
+        for row in observation.rows:
+            assert all(f"<td>{cell}</td>" in html for cell in row if "<" not in cell and "&" not in cell)
