@@ -41,6 +41,8 @@ def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
 def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
     zones: dict[str, dict[str, Any]] = {}
     for _, data in graph.node_items():
+        if data["node_type"] not in ("store", "principal", "job"):
+            continue  # the public and third parties live in no zone of ours
         zone = data["zone"] or "unknown"
         entry = zones.setdefault(zone, {"accounts": set(), "store": [], "principal": [], "job": []})
         if data["account"]:
