@@ -37,10 +37,13 @@ from audit.report import (
     Summary,
     ToolInfo,
     Verdict,
+    WaiverOut,
+    Waivers,
 )
 from audit.scope import describe_scope, observed
 from audit.sources import SourceOptions, load_inventory
 from audit.suites import Suite, load_suite
+from audit.waivers import Waiver, apply_waivers
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class AuditConfig:
     command: str = ""
     derivers: Sequence[AccessDeriver] | None = None
     source_options: SourceOptions | None = None
+    waivers: tuple[Waiver, ...] = ()
+    waivers_file: str = ""
 
 
 @dataclass
@@ -154,6 +159,7 @@ def assemble(
     started: datetime,
     finished: datetime,
 ) -> Report:
+    outcome = apply_waivers(evaluation.findings, config.waivers, started.date())
     raw_gaps = [*inventory.gaps, *graph.gaps, *suite.gaps, *evaluation.gaps]
     if not inventory.stores:
         raw_gaps.insert(0, CoverageGap(scope="inventory", reason="the sources describe no store at all"))
@@ -194,6 +200,12 @@ def assemble(
         checks=evaluation.runs,
         scope=describe_scope(inventory, graph),
         observations=evaluation.observations,
+        waivers=Waivers(
+            file=config.waivers_file,
+            applied={fid: WaiverOut(**w.model_dump(mode="json")) for fid, w in outcome.applied.items()},
+            expired=[WaiverOut(**w.model_dump(mode="json")) for w in outcome.expired],
+            unused=[WaiverOut(**w.model_dump(mode="json")) for w in outcome.unused],
+        ),
         conflicts=[
             ConflictOut(
                 entity=c.entity,

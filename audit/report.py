@@ -111,6 +111,22 @@ class ObservationOut(_Model):
     total: int
 
 
+class WaiverOut(_Model):
+    finding: str
+    reason: str
+    owner: str
+    expires: str
+
+
+class Waivers(_Model):
+    """Accepted risks: which waivers applied (to which findings), which expired, which matched nothing."""
+
+    file: str = ""
+    applied: dict[str, WaiverOut] = Field(default_factory=dict)
+    expired: list[WaiverOut] = Field(default_factory=list)
+    unused: list[WaiverOut] = Field(default_factory=list)
+
+
 class CheckRun(_Model):
     id: str
     title: str
@@ -134,6 +150,7 @@ class Report(_Model):
     scope: dict[str, Any] = Field(default_factory=dict)
     conflicts: list[ConflictOut] = Field(default_factory=list)
     observations: list[ObservationOut] = Field(default_factory=list)
+    waivers: Waivers = Field(default_factory=Waivers)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

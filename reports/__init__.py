@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.report import Report
-from reports import html, json
+from reports import html, json, junit, markdown, sarif
 
 
 @dataclass(frozen=True)
@@ -22,4 +22,7 @@ class Renderer:
 RENDERERS: dict[str, Renderer] = {
     "json": Renderer("json", "report.json", json.render),
     "html": Renderer("html", "report.html", html.render),
+    "md": Renderer("md", "report.md", markdown.render),
+    "sarif": Renderer("sarif", "report.sarif", sarif.render),
+    "junit": Renderer("junit", "report.junit.xml", junit.render),
 }

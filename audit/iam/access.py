@@ -350,16 +350,8 @@ def _add_subject(
     context: Context,
 ) -> None:
     scope = f"principal:{principal.id}"
-    if not principal.arn or ":iam::" not in principal.arn:
-        if principal.policies or principal.permission_boundary or principal.trust_policy:
-            context.gaps.append(
-                CoverageGap(
-                    scope=scope,
-                    checks=GRAPH_CHECKS,
-                    reason="IAM policies are given without an IAM 'arn': whose they are cannot be evaluated",
-                )
-            )
-        return
+    if principal.arn and ":iam::" not in principal.arn:
+        return  # not an IAM principal (a federated or service identity described by hand)
     key = node_key(NodeType.PRINCIPAL, principal.id)
     identity: list[Statement] = []
     for index, document in enumerate(principal.policies):
@@ -370,6 +362,8 @@ def _add_subject(
         parsed = _parse(principal.permission_boundary, principal, "permission_boundary", scope, context)
         boundary = parsed.statements if parsed else ()
     resolved = inventory.principal_account(principal)
+    # no ARN and no account (a role in a Terraform plan): its account is unknown, which the
+    # evaluation treats as the same account as everything (the wider reading)
     account_id = resolved.id if resolved else (principal.account or arn_account(principal.arn))
     subject = Subject(
         key=key,
@@ -380,7 +374,8 @@ def _add_subject(
         scps=scps.get(account_id) if account_id else None,
     )
     context.subjects[key] = subject
-    context.by_arn[principal.arn] = key
+    if principal.arn:
+        context.by_arn[principal.arn] = key
     if account_id:
         context.by_account.setdefault(account_id, []).append(key)
     if principal.trust_policy is not None:

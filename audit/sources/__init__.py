@@ -7,17 +7,21 @@ source file directly in it, sorted) or ``aws`` / ``aws:PROFILE``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
 from audit.merge import merge_documents
-from audit.sources import aws, described
+from audit.sources import aws, described, terraform
 from audit.sources.aws import AwsOptions, Progress
+from audit.sources.aws.tags import TagMapping
+from audit.yamlfile import ParseFailure, decode, load_with_lines
 
 SOURCE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -58,26 +62,57 @@ def expand(specs: Sequence[str]) -> list[Path]:
     return files
 
 
-def load_fragments(files: Sequence[Path]) -> tuple[list[described.Fragment], list[InputRecord]]:
-    """Parse and validate every file, keeping the valid part of each and all problems."""
-    fragments: list[described.Fragment] = []
-    records: list[InputRecord] = []
-    for path in files:
-        filename = str(path)
-        try:
-            raw = described.get(path)
-        except OSError as exc:
-            problem = Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")
-            fragments.append(described.Fragment(None, [problem]))
-            continue
-        records.append(InputRecord(described.SOURCE, filename, hashlib.sha256(raw).hexdigest()))
-        try:
-            data, lines = described.parse(raw, filename)
-        except InputError as exc:
-            fragments.append(described.Fragment(None, exc.problems))
-            continue
-        fragments.append(described.transform(data, lines, filename, path.parent))
-    return fragments, records
+@dataclass
+class Loaded:
+    """What one file contributes: a fragment (valid part and problems), its input record,
+    and the coverage notes of its source."""
+
+    fragment: described.Fragment
+    record: InputRecord | None = None
+    gaps: list[CoverageGap] = field(default_factory=list)
+
+
+def load_file(path: Path, tags: TagMapping) -> Loaded:
+    """One source file, its kind told by its content: a Terraform plan or an inventory."""
+    filename = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Loaded(described.Fragment(None, [Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")]))
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = decode(raw, filename)
+    except ParseFailure as exc:
+        return Loaded(described.Fragment(None, exc.problems), InputRecord(described.SOURCE, filename, digest))
+    data = _as_json(text)
+    if terraform.looks_like(data):
+        plan = terraform.transform(data, filename, digest, tags)
+        return Loaded(described.Fragment(plan.document), plan.record, plan.gaps)
+    if isinstance(data, dict) and "format_version" in data and "version" not in data:
+        problem = Problem(
+            filename,
+            1,
+            "",
+            "Terraform JSON that is not a plan: no planned_values or resource_changes",
+            "write the plan with 'terraform show -json plan.out > plan.json'",
+        )
+        return Loaded(described.Fragment(None, [problem]), InputRecord(terraform.SOURCE, filename, digest))
+    record = InputRecord(described.SOURCE, filename, digest)
+    try:
+        parsed, lines = load_with_lines(text, filename)
+    except ParseFailure as exc:
+        return Loaded(described.Fragment(None, exc.problems), record)
+    return Loaded(described.transform(parsed, lines, filename, path.parent), record)
+
+
+def _as_json(text: str) -> Any:
+    """JSON documents (plans can be large) are parsed without line tracking first."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -116,9 +151,11 @@ def load_inventory(specs: Sequence[str], options: SourceOptions | None = None) -
             records.append(collected.record)
             gaps.extend(collected.gaps)
             continue
-        loaded, loaded_records = load_fragments(expand([spec]))
-        fragments.extend(loaded)
-        records.extend(loaded_records)
+        for path in expand([spec]):
+            loaded = load_file(path, options.aws.tags)
+            fragments.append(loaded.fragment)
+            records.extend([loaded.record] if loaded.record else [])
+            gaps.extend(loaded.gaps)
     return merge_documents(
         [f.document for f in fragments if f.document is not None],
         records,

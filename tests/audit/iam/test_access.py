@@ -294,3 +294,13 @@ def test_a_grant_confined_to_a_tenant_prefix_does_not_reach_the_rest_of_the_buck
     }
     # a bucket-wide grant reaches the bucket and both prefixes
     assert {v for u, v, k in found if u == "principal:admin"} == {"store:shared", "store:acme", "store:globex"}
+
+
+def test_a_principal_without_an_arn_is_evaluated_in_its_account(write_yaml: WriteYaml) -> None:
+    # a role in a Terraform plan before apply has no ARN yet: its policies still count
+    g = graph(
+        write_yaml,
+        stores=[bucket("data")],
+        principals=[{"id": "p", "account": "serving", "policies": [policy(allow("s3:GetObject", "*"))]}],
+    )
+    assert edges(g) == {("store:data", "principal:p", "can-read")}

@@ -1,0 +1,207 @@
+"""The verbs that audit sources: run, validate, graph, checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from audit.cli.common import (
+    FAIL_ON,
+    RichProgress,
+    build_source_options,
+    command_line,
+    handles_errors,
+    load_waiver_option,
+    main,
+    parse_formats,
+    source_options,
+    stderr,
+    stdout,
+    waiver_options,
+    warn_expired,
+    write_all,
+)
+from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from audit.findings import severity_rank
+from audit.report import Report
+
+VERDICT_STYLE = {
+    "contradicted": "bold red",
+    "at-risk": "bold dark_orange",
+    "no-evidence-contradicting": "green",
+    "insufficient-evidence": "magenta",
+}
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--suite", default="default", show_default=True, help="Built-in suite name or a suite YAML file.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="audit-out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write the reports to.",
+)
+@click.option("--format", "formats", default="html,json", show_default=True, help="Comma-separated report formats.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding at or above this severity is not waived.",
+)
+@click.option(
+    "--require-complete", is_flag=True, help="Exit 3 when any claim is insufficient-evidence (and nothing else failed)."
+)
+@waiver_options
+@source_options
+@handles_errors
+def run(
+    sources: tuple[str, ...],
+    suite: str,
+    out_dir: str,
+    formats: str,
+    fail_on: str,
+    require_complete: bool,
+    waivers_file: str | None,
+    ignore_waivers: bool,
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+) -> None:
+    """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
+    from audit.engine import AuditConfig, run_audit
+    from checks import SUITES_DIR, load_registry
+    from reports import RENDERERS
+
+    chosen = parse_formats(formats)
+    waivers = load_waiver_option(waivers_file, ignore_waivers)
+    registry = load_registry()
+    for warning in registry.warnings:
+        stderr().print(f"warning: {warning}", markup=False)
+    with RichProgress() as progress:
+        config = AuditConfig(
+            sources=sources,
+            suite=suite,
+            suites_dir=SUITES_DIR,
+            command=command_line(),
+            source_options=build_source_options(assume_role, accounts_file, tag_keys, region, progress),
+            waivers=waivers,
+            waivers_file=waivers_file or "" if waivers else "",
+        )
+        report = run_audit(config, registry.checks)
+    warn_expired(report.waivers.expired)
+    outputs = {RENDERERS[name].filename: RENDERERS[name].render(report) for name in chosen}
+    written = write_all(Path(out_dir), outputs)
+    _print_verdicts(report)
+    console = stdout()
+    for path in written:
+        console.print(f"wrote {path}", markup=False)
+    sys.exit(_exit_code(report, fail_on, require_complete))
+
+
+def _print_verdicts(report: Report) -> None:
+    console = stdout()
+    table = Table(title=f"{report.organisation}: {report.summary.verdict.upper()}", title_justify="left")
+    table.add_column("Claim", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Findings", justify="right")
+    table.add_column("Commitment")
+    for claim in report.claims:
+        table.add_row(
+            claim.id, f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]", str(len(claim.finding_ids)), claim.text
+        )
+    console.print(table)
+    counts = report.summary.findings_by_severity
+    waived = sum(report.summary.waived_by_severity.model_dump().values())
+    if waived:
+        console.print(f"waived: {waived} finding(s), not counted below", markup=False)
+    console.print(
+        f"findings: {counts.critical} critical, {counts.high} high, {counts.medium} medium, {counts.low} low; "
+        f"coverage gaps: {len(report.coverage.gaps)}",
+        markup=False,
+    )
+
+
+def _exit_code(report: Report, fail_on: str, require_complete: bool) -> int:
+    threshold = severity_rank(fail_on)
+    if threshold and any(not f.waived and severity_rank(f.severity) >= threshold for f in report.findings):
+        return EXIT_FINDINGS
+    if require_complete and any(c.verdict == "insufficient-evidence" for c in report.claims):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@source_options
+@handles_errors
+def validate(
+    sources: tuple[str, ...], assume_role: str | None, accounts_file: str | None, tag_keys: str, region: str | None
+) -> None:
+    """Check SOURCES against inventory format v1; report every problem with file and line."""
+    from audit.sources import load_inventory
+
+    with RichProgress() as progress:
+        inventory = load_inventory(
+            sources, build_source_options(assume_role, accounts_file, tag_keys, region, progress)
+        )
+    stdout().print(
+        f"ok: {inventory.organisation}: {len(inventory.stores)} stores, {len(inventory.principals)} principals, "
+        f"{len(inventory.jobs)} jobs, {len(inventory.flows)} flows from {len(inventory.inputs)} source(s)",
+        markup=False,
+    )
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["graphml", "json", "dot"]), default="json", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@source_options
+@handles_errors
+def graph(
+    sources: tuple[str, ...],
+    fmt: str,
+    out_file: str | None,
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+) -> None:
+    """Export the data graph of SOURCES as GraphML, node-link JSON or DOT."""
+    from audit.graph.build import build_graph
+    from audit.graph.export import EXPORTERS
+    from audit.sources import load_inventory
+
+    with RichProgress() as progress:
+        inventory = load_inventory(
+            sources, build_source_options(assume_role, accounts_file, tag_keys, region, progress)
+        )
+    data = EXPORTERS[fmt](build_graph(inventory))
+    if out_file:
+        write_all(Path(out_file).parent, {Path(out_file).name: data})
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command(name="checks")
+@handles_errors
+def list_checks() -> None:
+    """List the registered checks and the claims they bear on."""
+    from checks import load_registry
+
+    registry = load_registry()
+    table = Table()
+    for column in ("Check", "Severity", "Claims", "Title", "Origin"):
+        table.add_column(column)
+    for check_id, check in sorted(registry.checks.items()):
+        table.add_row(check_id, check.severity, ", ".join(check.claim_ids), check.title, registry.origins[check_id])
+    stdout().print(table)
+    for warning in registry.warnings:
+        stderr().print(f"warning: {warning}", markup=False)

@@ -1,0 +1,208 @@
+"""What every verb shares: consoles, error handling, the command group, live-source
+options, atomic writing of outputs."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+
+import audit
+from audit.errors import AuditError, UsageError
+
+if TYPE_CHECKING:
+    from audit.sources import SourceOptions
+    from audit.waivers import Waiver
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+FAIL_ON = ("critical", "high", "medium", "low", "none")
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def fail(error: AuditError) -> NoReturn:
+    console = stderr()
+    console.print(f"[bold red]error:[/] {error.message}", markup=True)
+    for problem in getattr(error, "problems", []):
+        console.print(f"  {problem}", markup=False)
+    if error.hint:
+        console.print(f"  hint: {error.hint}", markup=False)
+    sys.exit(error.exit_code)
+
+
+def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Library errors become a message and an exit code; never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except AuditError as error:
+            fail(error)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(audit.__version__, prog_name="tenant-audit")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail (tracebacks of failed checks) to stderr.")
+def main(verbose: bool) -> None:
+    """Audit tenant data isolation: prove client data never reaches training, or find the path that does."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def source_options(command: Callable[P, R]) -> Callable[P, R]:
+    """Options for live sources (``aws``, ``aws:PROFILE``), shared by every verb that loads."""
+    decorators = [
+        click.option(
+            "--assume-role",
+            metavar="ROLE_NAME",
+            help="Enter each account of --accounts through this role (read-only calls only).",
+        ),
+        click.option(
+            "--accounts",
+            "accounts_file",
+            type=click.Path(dir_okay=False),
+            help="YAML list of account ids to audit with --assume-role.",
+        ),
+        click.option(
+            "--tag-keys",
+            default="",
+            metavar="data-class=KEY,tenant=KEY,gate=KEY,zone=KEY",
+            help="Tag keys that carry classification (defaults: data-class, tenant, gate, zone).",
+        ),
+        click.option("--region", help="AWS region for regional APIs (default: the profile's, else us-east-1)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def build_source_options(
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+    progress: RichProgress | None = None,
+) -> SourceOptions:
+    from audit.sources import SourceOptions
+    from audit.sources.aws import AwsOptions
+    from audit.sources.aws.tags import TagMapping
+    from audit.sources.aws.targets import load_targets
+
+    try:
+        tags = TagMapping.parse(tag_keys)
+    except ValueError as exc:
+        raise UsageError(f"--tag-keys {exc}") from None
+    if accounts_file and not assume_role:
+        raise UsageError("--accounts needs --assume-role", "name the read-only role to enter in each account")
+    targets = load_targets(Path(accounts_file)) if accounts_file else ()
+    options = AwsOptions(region=region, accounts=targets, assume_role=assume_role, tags=tags)
+    return SourceOptions(aws=options, progress=progress)
+
+
+class RichProgress:
+    """A progress bar on stderr for live collection; silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=stderr(), transient=True, disable=not sys.stderr.isatty())
+        self._task: Any = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def begin(self, description: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+
+def parse_formats(value: str) -> list[str]:
+    from reports import RENDERERS
+
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RENDERERS]
+    if unknown or not names:
+        raise UsageError(
+            f"unknown report format: {', '.join(unknown) or '(none)'}", f"choose from {', '.join(sorted(RENDERERS))}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def command_line() -> str:
+    return " ".join(shlex.quote(a) for a in ["tenant-audit", *sys.argv[1:]])
+
+
+def write_all(out_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
+    """Write every output or none: each goes to a temporary file first, then is renamed."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        temporary = []
+        for name, content in outputs.items():
+            tmp = out_dir / f".{name}.tmp"
+            tmp.write_bytes(content)
+            temporary.append((tmp, out_dir / name))
+        for tmp, final in temporary:
+            tmp.replace(final)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write reports to {out_dir}: {exc.strerror or exc}", "choose a writable --out directory"
+        ) from None
+    return [final for _, final in temporary]
+
+
+def waiver_options(command: Callable[P, R]) -> Callable[P, R]:
+    """--waivers FILE and --ignore-waivers, shared by run and diff."""
+    command = click.option("--ignore-waivers", is_flag=True, help="Apply no waiver: see the estate as it is.")(command)
+    return click.option(
+        "--waivers",
+        "waivers_file",
+        type=click.Path(dir_okay=False),
+        help="YAML list of accepted risks: finding (id or glob), reason, owner, expires.",
+    )(command)
+
+
+def load_waiver_option(waivers_file: str | None, ignore: bool) -> tuple[Waiver, ...]:
+    from audit.waivers import load_waivers
+
+    if waivers_file is None or ignore:
+        return ()
+    return tuple(load_waivers(Path(waivers_file)))
+
+
+def warn_expired(expired: Sequence[Any]) -> None:
+    for waiver in expired:
+        stderr().print(
+            f"warning: waiver for {waiver.finding} expired on {waiver.expires} (owner {waiver.owner}); "
+            "it was not applied",
+            markup=False,
+        )

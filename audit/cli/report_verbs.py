@@ -1,0 +1,104 @@
+"""The verbs that read reports: explain, diff."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from audit.cli.common import FAIL_ON, handles_errors, load_waiver_option, main, stdout, waiver_options, warn_expired
+from audit.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem, UsageError
+from audit.findings import Finding
+from audit.report import Report
+
+
+def load_report(path: str) -> Report:
+    try:
+        return Report.model_validate_json(Path(path).read_bytes())
+    except OSError as exc:
+        raise InputError([_problem(path, f"cannot read: {exc.strerror or exc}")]) from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError([_problem(path, f"not a tenant-audit report.json ({where}: {first['msg']})")]) from None
+
+
+def _problem(path: str, message: str) -> Problem:
+    return Problem(path, None, "", message, "pass the report.json that 'tenant-audit run' wrote")
+
+
+@main.command()
+@click.argument("report_path", metavar="REPORT")
+@click.argument("finding_id")
+@handles_errors
+def explain(report_path: str, finding_id: str) -> None:
+    """Print FINDING_ID's witness path hop by hop, with each hop's evidence."""
+    report = load_report(report_path)
+    finding = _find(report.findings, finding_id)
+    console = stdout()
+    console.print(f"{finding.id}  {finding.severity.upper()}  {finding.kind}  {finding.check}", markup=False)
+    console.print(finding.title, markup=False)
+    console.print(finding.message, markup=False)
+    if finding.claim_ids:
+        console.print(f"claims: {', '.join(finding.claim_ids)}", markup=False)
+    console.print("", markup=False)
+    for step, hop in enumerate(finding.path):
+        arrow = "   " if hop.edge is None else f"-> [{hop.edge}{'' if hop.declared else ', potential'}"
+        arrow += "" if hop.edge is None else ("" if not hop.conditional else ", conditional") + "] "
+        console.print(f"{step:>2}. {arrow}{hop.node} ({hop.node_type})", markup=False)
+        for item in hop.evidence:
+            console.print(f"      evidence: {item.detail}", markup=False)
+            console.print(f"                {item.kind} at {item.location}", markup=False)
+    if not finding.path:
+        for item in finding.evidence:
+            console.print(f"evidence: {item.detail} ({item.kind} at {item.location})", markup=False)
+    console.print("", markup=False)
+    console.print(f"remediation: {finding.remediation}", markup=False)
+
+
+def _find(findings: Sequence[Finding], wanted: str) -> Finding:
+    exact = [f for f in findings if f.id == wanted]
+    matches = exact or [f for f in findings if f.id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(
+            f"no finding {wanted!r} in the report",
+            "ids: " + (", ".join(f.id for f in findings[:10]) or "the report has no findings"),
+        )
+    raise UsageError(f"{wanted!r} matches {len(matches)} findings", "give more of the id")
+
+
+@main.command()
+@click.argument("base_path", metavar="BASE_REPORT")
+@click.argument("head_path", metavar="HEAD_REPORT")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a new finding at or above this severity is not waived.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
+@waiver_options
+@handles_errors
+def diff(
+    base_path: str, head_path: str, fail_on: str, fmt: str, waivers_file: str | None, ignore_waivers: bool
+) -> None:
+    """Compare two report.json files: the findings HEAD introduces and those it resolves."""
+    from audit.diff import diff_reports
+    from reports.diff import render_json, render_markdown, render_text
+
+    waivers = load_waiver_option(waivers_file, ignore_waivers)
+    base, head = load_report(base_path), load_report(head_path)
+    if ignore_waivers:
+        for finding in head.findings:
+            finding.waived, finding.waiver = False, None
+    result = diff_reports(base, head, waivers)
+    warn_expired(result.expired_waivers)
+    renderer = {"text": render_text, "md": render_markdown, "json": render_json}[fmt]
+    sys.stdout.buffer.write(renderer(result, fail_on))
+    sys.exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)

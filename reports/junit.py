@@ -1,0 +1,84 @@
+"""JUnit XML for CI dashboards: one testcase per check and claim.
+
+A testcase fails when the check found something (not waived) that bears on the claim,
+and errors when the claim's evidence is insufficient for that check (a coverage gap
+names it); otherwise it passes. Checks outside any claim appear under ``unclaimed``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from xml.etree import ElementTree
+
+from audit.findings import Finding
+from audit.report import Gap, Report
+
+
+def _gaps_for(report: Report, check: str, claim: str) -> list[Gap]:
+    return [
+        g
+        for g in report.coverage.gaps
+        if claim in g.claim_ids and (not g.checks or any(fnmatch.fnmatchcase(check, p) for p in g.checks))
+    ]
+
+
+def _describe(finding: Finding) -> str:
+    path = " -> ".join(hop.node for hop in finding.path)
+    head = f"[{finding.severity}] {finding.id} ({finding.kind}): {finding.message}"
+    return f"{head}\n  path: {path}\n  fix: {finding.remediation}"
+
+
+def build(report: Report) -> ElementTree.Element:
+    cases: list[ElementTree.Element] = []
+    counts = {"failures": 0, "errors": 0}
+    for run in sorted(report.checks, key=lambda r: r.id):
+        for claim in run.claim_ids or ["unclaimed"]:
+            case = ElementTree.Element("testcase", classname=f"tenant-audit.{claim}", name=f"{run.id} {run.title}")
+            findings = [
+                f for f in report.findings if f.check == run.id and (claim in f.claim_ids or claim == "unclaimed")
+            ]
+            active = [f for f in findings if not f.waived]
+            if active:
+                worst = active[0].severity
+                failure = ElementTree.SubElement(
+                    case, "failure", type=worst, message=f"{len(active)} finding(s), worst {worst}"
+                )
+                failure.text = "\n".join(_describe(f) for f in active)
+                counts["failures"] += 1
+            elif run.status == "failed" or _gaps_for(report, run.id, claim):
+                error = ElementTree.SubElement(
+                    case, "error", type="insufficient-evidence", message="the check could not establish the claim"
+                )
+                error.text = "\n".join(f"{g.scope}: {g.reason}" for g in _gaps_for(report, run.id, claim))
+                counts["errors"] += 1
+            waived = [f for f in findings if f.waived]
+            if waived:
+                out = ElementTree.SubElement(case, "system-out")
+                out.text = "waived:\n" + "\n".join(f"{f.id}: {(f.waiver or {}).get('reason', '')}" for f in waived)
+            cases.append(case)
+    suite = ElementTree.Element(
+        "testsuite",
+        name=f"tenant-audit {report.run.suite}",
+        tests=str(len(cases)),
+        failures=str(counts["failures"]),
+        errors=str(counts["errors"]),
+        skipped="0",
+        timestamp=report.run.started_at,
+    )
+    suite.extend(cases)
+    root = ElementTree.Element(
+        "testsuites",
+        name="tenant-audit",
+        tests=str(len(cases)),
+        failures=str(counts["failures"]),
+        errors=str(counts["errors"]),
+    )
+    root.append(suite)
+    return root
+
+
+def render(report: Report) -> bytes:
+    root = build(report)
+    ElementTree.indent(root)
+    text: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return text + b"\n"

@@ -1,0 +1,67 @@
+"""A short Markdown summary for pull requests: the verdict per claim, the top findings
+with their paths, and what was waived or could not be seen."""
+
+from __future__ import annotations
+
+from audit.findings import SEVERITIES, Finding
+from audit.report import Report
+
+TOP = 10
+
+
+def _cell(text: str) -> str:
+    """Markdown table cells: no pipes, no line breaks, no HTML."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def path_line(finding: Finding) -> str:
+    parts = []
+    for hop in finding.path:
+        parts.append(f"`{_cell(hop.node)}`" if hop.edge is None else f"*{hop.edge}* → `{_cell(hop.node)}`")
+    return " ".join(parts)
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    waived = " (waived)" if finding.waived else ""
+    return [
+        f"- **{finding.severity.upper()}** {finding.kind} `{finding.id}`{waived}: {_cell(finding.message)}",
+        f"  - path: {path_line(finding)}" if finding.path else "",
+        f"  - fix: {_cell(finding.remediation)}",
+    ]
+
+
+def render(report: Report) -> bytes:
+    counts = report.summary.findings_by_severity
+    lines = [
+        f"## tenant-audit: {report.summary.verdict.upper()} · {_cell(report.organisation)}",
+        "",
+        f"Findings: {counts.critical} critical, {counts.high} high, {counts.medium} medium, {counts.low} low"
+        f" · waived: {sum(report.summary.waived_by_severity.model_dump().values())}"
+        f" · coverage gaps: {len(report.coverage.gaps)} · suite `{report.run.suite}`",
+        "",
+        "| Claim | Verdict | Findings |",
+        "|---|---|---|",
+    ]
+    for claim in report.claims:
+        lines.append(f"| {claim.id} {_cell(claim.text)} | {claim.verdict} | {len(claim.finding_ids)} |")
+    active = sorted(
+        (f for f in report.findings if not f.waived),
+        key=lambda f: (SEVERITIES.index(f.severity), f.kind != "declared", f.id),
+    )
+    if active:
+        lines += ["", f"### Top findings ({min(TOP, len(active))} of {len(active)})", ""]
+        for finding in active[:TOP]:
+            lines += [line for line in finding_lines(finding) if line]
+    waived = [f for f in report.findings if f.waived]
+    if waived:
+        lines += ["", f"### Waived ({len(waived)})", ""]
+        lines += [
+            f"- `{f.id}` (waived): {_cell(f.message)} — {_cell(str((f.waiver or {}).get('reason', '')))}, "
+            f"owner {_cell(str((f.waiver or {}).get('owner', '')))}, expires {(f.waiver or {}).get('expires')}"
+            for f in waived
+        ]
+    if report.waivers.expired:
+        lines += ["", "### Expired waivers (not applied)", ""]
+        lines += [f"- `{w.finding}` expired {w.expires} (owner {_cell(w.owner)})" for w in report.waivers.expired]
+    lines += ["", "Full evidence: report.html; canonical results: report.json."]
+    return ("\n".join(lines) + "\n").encode("utf-8")
