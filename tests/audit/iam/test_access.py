@@ -241,11 +241,6 @@ def test_scp_denial_removes_access(write_yaml: WriteYaml, denied: str, readable:
             "cannot be read as IAM JSON",
         ),
         (
-            {"principals": [{"id": "p", "account": "serving", "policies": [policy(allow("s3:*", "*"))]}]},
-            "principal:p",
-            "without an IAM 'arn'",
-        ),
-        (
             {"stores": [{"id": "t", "kind": "table"}], "principals": [role("r", policy(allow("s3:*", "*")))]},
             "store:t",
             "no S3 location",
