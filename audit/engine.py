@@ -191,6 +191,9 @@ def assemble(
             suite=suite.name,
             suite_path=suite.path,
             command=config.command,
+            since=config.source_options.since.isoformat()
+            if config.source_options and config.source_options.since
+            else "",
         ),
         organisation=inventory.organisation,
         summary=_summary(evaluation.findings, claims),

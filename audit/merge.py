@@ -60,8 +60,11 @@ def identity_tokens(section: str, entity: Entity) -> list[str]:
         s3 = s3_identity(getattr(entity, "arn", None), getattr(entity, "location", None))
         if s3:
             tokens.append(f"s3:{s3}")
-        elif getattr(entity, "arn", None):
-            tokens.append(f"arn:{entity.arn}")  # type: ignore[attr-defined]
+        else:
+            if getattr(entity, "arn", None):
+                tokens.append(f"arn:{entity.arn}")  # type: ignore[attr-defined]
+            if getattr(entity, "location", None):  # a table or dataset named by where it lives
+                tokens.append(f"location:{entity.location}")  # type: ignore[attr-defined]
     elif section == "principals" and getattr(entity, "arn", None):
         tokens.append(f"arn:{entity.arn}")  # type: ignore[attr-defined]
     return tokens
@@ -273,6 +276,7 @@ def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
     names = {n for m in members for n in m.model_fields_set} - {"id", "provenance"}
     update: dict[str, Any] = {}
     fields: dict[str, str] = {}
+    notes: dict[str, str] = {}
     label = f"{section[:-1]}:{getattr(base, 'id', None) or getattr(base, 'arn', '')}"
     if section in ("stores", "principals"):
         arns = {token for m in members for token in identity_tokens(section, m)[1:]}
@@ -302,7 +306,9 @@ def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
                     rule=text,
                 )
             )
-        fields.update(_field_locations(name, value, stated))
+        located, noted = _field_locations(name, value, stated)
+        fields.update(located)
+        notes.update(noted)
     for member in reversed(members):  # keep the first source's location for every other field
         if member.provenance is not None:
             fields.update({k: v for k, v in member.provenance.fields.items() if k.split("[")[0] not in LIST_FIELDS})
@@ -310,22 +316,26 @@ def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
     if base.provenance is not None:
         also = tuple(_where(m) for m in members if m is not base)
         merged.provenance = Provenance(
-            source=base.provenance.source, location=base.provenance.location, fields=fields, also=also
+            source=base.provenance.source, location=base.provenance.location, fields=fields, also=also, notes=notes
         )
     return merged
 
 
-def _field_locations(name: str, value: Any, stated: Values) -> dict[str, str]:
-    """Where each entry of a merged list came from, at its new index."""
+def _field_locations(name: str, value: Any, stated: Values) -> tuple[dict[str, str], dict[str, str]]:
+    """Where each entry of a merged list came from (and its note), at its new index."""
     if name not in LIST_FIELDS or not isinstance(value, list):
-        return {}
+        return {}, {}
     locations: dict[str, str] = {}
+    notes: dict[str, str] = {}
     for index, item in enumerate(value):
         for original, member in stated:
             if item in original and member.provenance is not None:
-                locations[f"{name}[{index}]"] = member.provenance.at(f"{name}[{original.index(item)}]")
+                old = f"{name}[{original.index(item)}]"
+                locations[f"{name}[{index}]"] = member.provenance.at(old)
+                if old in member.provenance.notes:
+                    notes[f"{name}[{index}]"] = member.provenance.notes[old]
                 break
-    return locations
+    return locations, notes
 
 
 def rewrite(values: Iterable[str], aliases: dict[str, str]) -> list[str]:
@@ -364,7 +374,7 @@ def merge_documents(
     inventory.stores = {s.id: s for s in _typed(merged["stores"], Store)}
     refs = StoreReferences(inventory, merged["stores"].aliases)
     for store in list(inventory.stores.values()):
-        store.replicates_to = refs.resolve_all(store.replicates_to, store)
+        store.replicates_to = refs.resolve_all(store.replicates_to, store, "replicates_to")
         if store.kind is None:
             store.kind = infer_store_kind(store)
             if store.kind is None:
@@ -379,13 +389,13 @@ def merge_documents(
                     )
                 )
     for principal in _typed(merged["principals"], Principal):
-        principal.can_read = refs.resolve_all(principal.can_read, principal)
-        principal.can_write = refs.resolve_all(principal.can_write, principal)
+        principal.can_read = refs.resolve_all(principal.can_read, principal, "can_read")
+        principal.can_write = refs.resolve_all(principal.can_write, principal, "can_write")
         principal.trusts = rewrite(principal.trusts, principals)
         inventory.principals[principal.id] = principal
     for job in _typed(merged["jobs"], Job):
-        job.reads = refs.resolve_all(job.reads, job)
-        job.writes = refs.resolve_all(job.writes, job)
+        job.reads = refs.resolve_all(job.reads, job, "reads")
+        job.writes = refs.resolve_all(job.writes, job, "writes")
         job.runs_as = principals.get(job.runs_as, job.runs_as) if job.runs_as else None
         inventory.jobs[job.id] = job
     seen_flows: set[tuple[str, str]] = set()
@@ -428,8 +438,24 @@ class StoreReferences:
             if location is not None:
                 self.by_location.setdefault(location, store.id)
 
-    def resolve_all(self, references: Iterable[str], referrer: Entity) -> list[str]:
-        return [self.resolve(r, referrer) for r in references]
+    def resolve_all(self, references: Iterable[str], referrer: Entity, field_name: str = "") -> list[str]:
+        """Every reference resolved; two that name one store become one entry (the first
+        keeps its cited location)."""
+        resolved = [self.resolve(r, referrer) for r in references]
+        unique = list(dict.fromkeys(resolved))
+        if len(unique) < len(resolved) and field_name and referrer.provenance is not None:
+            first = {store: resolved.index(store) for store in unique}
+            provenance = referrer.provenance
+            moved = {f"{field_name}[{new}]": f"{field_name}[{first[store]}]" for new, store in enumerate(unique)}
+            fields = {k: v for k, v in provenance.fields.items() if not k.startswith(f"{field_name}[")}
+            notes = {k: v for k, v in provenance.notes.items() if not k.startswith(f"{field_name}[")}
+            for new, old in moved.items():
+                if old in provenance.fields:
+                    fields[new] = provenance.fields[old]
+                if old in provenance.notes:
+                    notes[new] = provenance.notes[old]
+            referrer.provenance = provenance.model_copy(update={"fields": fields, "notes": notes})
+        return unique
 
     def resolve(self, reference: str, referrer: Entity) -> str:
         if reference in self.aliases:

@@ -46,6 +46,7 @@ class Provenance(BaseModel):
     location: str
     fields: dict[str, str] = Field(default_factory=dict)
     also: tuple[str, ...] = ()  # where other sources stated the same entity
+    notes: dict[str, str] = Field(default_factory=dict)  # context for a field (a lineage run: id, state, time)
 
     def at(self, field: str) -> str:
         return self.fields.get(field, self.location)

@@ -48,6 +48,7 @@ class RunInfo(_Model):
     suite: str
     suite_path: str = ""
     command: str = ""
+    since: str = ""  # lineage before this time was left out: the audit period starts here
 
 
 class SeverityCounts(_Model):

@@ -74,6 +74,7 @@ def run(
     accounts_file: str | None,
     tag_keys: str,
     region: str | None,
+    since: str | None,
 ) -> None:
     """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
     from audit.engine import AuditConfig, run_audit
@@ -91,7 +92,7 @@ def run(
             suite=suite,
             suites_dir=SUITES_DIR,
             command=command_line(),
-            source_options=build_source_options(assume_role, accounts_file, tag_keys, region, progress),
+            source_options=build_source_options(assume_role, accounts_file, tag_keys, region, progress, since),
             waivers=waivers,
             waivers_file=waivers_file or "" if waivers else "",
         )
@@ -143,14 +144,19 @@ def _exit_code(report: Report, fail_on: str, require_complete: bool) -> int:
 @source_options
 @handles_errors
 def validate(
-    sources: tuple[str, ...], assume_role: str | None, accounts_file: str | None, tag_keys: str, region: str | None
+    sources: tuple[str, ...],
+    assume_role: str | None,
+    accounts_file: str | None,
+    tag_keys: str,
+    region: str | None,
+    since: str | None,
 ) -> None:
     """Check SOURCES against inventory format v1; report every problem with file and line."""
     from audit.sources import load_inventory
 
     with RichProgress() as progress:
         inventory = load_inventory(
-            sources, build_source_options(assume_role, accounts_file, tag_keys, region, progress)
+            sources, build_source_options(assume_role, accounts_file, tag_keys, region, progress, since)
         )
     stdout().print(
         f"ok: {inventory.organisation}: {len(inventory.stores)} stores, {len(inventory.principals)} principals, "
@@ -173,6 +179,7 @@ def graph(
     accounts_file: str | None,
     tag_keys: str,
     region: str | None,
+    since: str | None,
 ) -> None:
     """Export the data graph of SOURCES as GraphML, node-link JSON or DOT."""
     from audit.graph.build import build_graph
@@ -181,7 +188,7 @@ def graph(
 
     with RichProgress() as progress:
         inventory = load_inventory(
-            sources, build_source_options(assume_role, accounts_file, tag_keys, region, progress)
+            sources, build_source_options(assume_role, accounts_file, tag_keys, region, progress, since)
         )
     data = EXPORTERS[fmt](build_graph(inventory))
     if out_file:

@@ -7,6 +7,7 @@ import logging
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
@@ -91,6 +92,9 @@ def source_options(command: Callable[P, R]) -> Callable[P, R]:
             help="Tag keys that carry classification (defaults: data-class, tenant, gate, zone).",
         ),
         click.option("--region", help="AWS region for regional APIs (default: the profile's, else us-east-1)."),
+        click.option(
+            "--since", metavar="DATE", help="Use lineage events from this date or time on (ISO 8601): the audit period."
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -103,6 +107,7 @@ def build_source_options(
     tag_keys: str,
     region: str | None,
     progress: RichProgress | None = None,
+    since: str | None = None,
 ) -> SourceOptions:
     from audit.sources import SourceOptions
     from audit.sources.aws import AwsOptions
@@ -117,7 +122,19 @@ def build_source_options(
         raise UsageError("--accounts needs --assume-role", "name the read-only role to enter in each account")
     targets = load_targets(Path(accounts_file)) if accounts_file else ()
     options = AwsOptions(region=region, accounts=targets, assume_role=assume_role, tags=tags)
-    return SourceOptions(aws=options, progress=progress)
+    return SourceOptions(aws=options, progress=progress, since=parse_since(since))
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--since {value!r} is not a date or time", "write it as 2026-10-01 or 2026-10-01T00:00:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class RichProgress:

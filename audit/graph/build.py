@@ -117,9 +117,11 @@ def _shared_gates(gate_sets: list[frozenset[str]]) -> frozenset[str]:
 
 
 def _evidence(entity: Entity, field: str, detail: str) -> tuple[Evidence, ...]:
-    location = entity.provenance.at(field) if entity.provenance else "(inventory)"
-    kind = entity.provenance.source if entity.provenance else "inventory"
-    return (Evidence(kind=kind, location=location, detail=detail),)
+    provenance = entity.provenance
+    location = provenance.at(field) if provenance else "(inventory)"
+    kind = provenance.source if provenance else "inventory"
+    note = provenance.notes.get(field) if provenance else None
+    return (Evidence(kind=kind, location=location, detail=f"{detail} ({note})" if note else detail),)
 
 
 def _add_declared_edges(graph: DataGraph) -> None:

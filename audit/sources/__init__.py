@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,12 @@ from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
 from audit.merge import merge_documents
-from audit.sources import aws, described, terraform
+from audit.sources import aws, described, openlineage, terraform
 from audit.sources.aws import AwsOptions, Progress
 from audit.sources.aws.tags import TagMapping
 from audit.yamlfile import ParseFailure, decode, load_with_lines
 
-SOURCE_SUFFIXES = (".yaml", ".yml", ".json")
+SOURCE_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")
 
 
 def expand(specs: Sequence[str]) -> list[Path]:
@@ -72,8 +73,9 @@ class Loaded:
     gaps: list[CoverageGap] = field(default_factory=list)
 
 
-def load_file(path: Path, tags: TagMapping) -> Loaded:
-    """One source file, its kind told by its content: a Terraform plan or an inventory."""
+def load_file(path: Path, tags: TagMapping, since: datetime | None = None) -> Loaded:
+    """One source file, its kind told by its content: a Terraform plan, OpenLineage events
+    or an inventory."""
     filename = str(path)
     try:
         raw = path.read_bytes()
@@ -97,6 +99,9 @@ def load_file(path: Path, tags: TagMapping) -> Loaded:
             "write the plan with 'terraform show -json plan.out > plan.json'",
         )
         return Loaded(described.Fragment(None, [problem]), InputRecord(terraform.SOURCE, filename, digest))
+    if (data is None or "eventTime" in data) and openlineage.looks_like(text):
+        lineage = openlineage.transform(text, filename, digest, since)
+        return Loaded(described.Fragment(lineage.document), lineage.record, lineage.gaps)
     record = InputRecord(described.SOURCE, filename, digest)
     try:
         parsed, lines = load_with_lines(text, filename)
@@ -121,6 +126,7 @@ class SourceOptions:
 
     aws: AwsOptions = field(default_factory=AwsOptions)
     progress: Progress | None = None
+    since: datetime | None = None  # lineage events before this are outside the audit period
 
 
 AWS_SPEC = re.compile(r"^aws(?::(?P<profile>[^\s]+))?$")
@@ -152,7 +158,7 @@ def load_inventory(specs: Sequence[str], options: SourceOptions | None = None) -
             gaps.extend(collected.gaps)
             continue
         for path in expand([spec]):
-            loaded = load_file(path, options.aws.tags)
+            loaded = load_file(path, options.aws.tags, options.since)
             fragments.append(loaded.fragment)
             records.extend([loaded.record] if loaded.record else [])
             gaps.extend(loaded.gaps)

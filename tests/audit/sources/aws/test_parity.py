@@ -45,3 +45,31 @@ def test_estate_audits_like_the_inventory_it_mirrors(
     assert {c.id: c.verdict for c in collected.claims} == {c.id: c.verdict for c in described.claims}
     assert shape(collected) == shape(described)
     assert {f.id for f in collected.findings} == {f.id for f in described.findings}
+
+
+def test_live_estate_lineage_and_overlay_merge_into_one_inventory(session_for: SessionFor, tmp_path: Path) -> None:
+    """aws + OpenLineage events + an overlay: the ETL comes from lineage, the rest from AWS."""
+    lineage = Path(__file__).parents[4] / "fixtures" / "lineage"
+    overlay = EstateBuilder(load_inventory([str(EXAMPLE_ORG)]), session_for).build()
+    overlay["jobs"] = []  # the jobs are known from lineage (and the training job from SageMaker)
+    overlay["flows"] = []
+    overlay_path = tmp_path / "overlay.yaml"
+    overlay_path.write_text(yaml.safe_dump(overlay, sort_keys=False))
+    options = SourceOptions(aws=AwsOptions(accounts=tuple(AccountTarget(a) for a in ACCOUNTS), assume_role="auditor"))
+    sources = (
+        "aws",
+        str(lineage / "example-org.ndjson"),
+        str(lineage / "leaks" / "debug-export.ndjson"),
+        str(lineage / "jobs.yaml"),
+        str(overlay_path),
+    )
+    report = run_audit(
+        AuditConfig(sources=sources, suites_dir=SUITES_DIR, source_options=options), load_registry(plugins=False).checks
+    )
+    described = audit_sources(EXAMPLE_ORG, LEAKS / "debug-export")
+    assert {f.id for f in report.findings if f.check == "ISO-004"} == {
+        f.id for f in described.findings if f.check == "ISO-004"
+    }
+    assert {"aws", "openlineage", "inventory"} == {i.source for i in report.run.inputs}
+    # one node per store, whichever way each source names it
+    assert len(next(s for s in report.scope["classes"] if s["id"] == "consumer-opt-in")["stores"]["items"]) == 2

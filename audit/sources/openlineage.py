@@ -1,0 +1,259 @@
+"""The OpenLineage source: RunEvents (one JSON object per line, as Marquez exports them or
+the file transport writes them) become jobs whose inputs and outputs are declared reads
+and writes, each citing the line, run id, event time and producer it rests on.
+
+Every event is validated against the published OpenLineage schema. A line that is not an
+event (truncated, malformed, invalid) is skipped and counted: the good lines are still
+used and the bad ones become a coverage gap, because a lost event may hide a path.
+Failed and aborted runs count too: they may have read, and partly written, their data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
+
+from audit.coverage import CoverageGap
+from audit.inventory import InputRecord
+from audit.model import InventoryDocument, Job, Provenance, Store
+
+SOURCE = "openlineage"
+SCHEMA = Path(__file__).parent / "schemas" / "OpenLineage.schema.json"
+LINEAGE_CHECKS = ("ISO-*", "SEP-*", "ERA-*")
+S3_SCHEMES = ("s3://", "s3a://", "s3n://")
+
+
+@cache
+def _validator(definition: str) -> Any:
+    """A validator for one kind of event (RunEvent, DatasetEvent, JobEvent) of the published
+    schema, so errors name the missing field instead of "matches none of three"."""
+    schema = json.loads(SCHEMA.read_text())
+    focused = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    return validator_for(schema)(focused)
+
+
+def _kind(event: dict[str, Any]) -> str:
+    if "run" in event:
+        return "RunEvent"
+    return "DatasetEvent" if "dataset" in event else "JobEvent"
+
+
+def looks_like(text: str) -> bool:
+    """NDJSON whose first object has the shape of an OpenLineage event."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        event = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(event, dict) and "eventTime" in event and ("run" in event or "job" in event)
+
+
+def dataset_reference(namespace: str, name: str) -> str:
+    """How a dataset is named in the inventory: an S3 URI (resolved to the store that holds
+    it), else ``namespace/name`` (matched to a store whose ``location`` is that)."""
+    if namespace.startswith(S3_SCHEMES):
+        return f"{namespace.rstrip('/')}/{name.lstrip('/')}"
+    if namespace in ("file", "file://") or namespace.startswith("file:"):
+        return f"file://{name}" if name.startswith("/") else f"file:///{name}"
+    return f"{namespace.rstrip('/')}/{name}"
+
+
+@dataclass
+class _Use:
+    """One dataset a job touches in one direction, with the latest event that says so."""
+
+    reference: str
+    runs: set[str] = field(default_factory=set)
+    states: set[str] = field(default_factory=set)
+    latest: str = ""
+    where: str = ""  # file:line of the latest event
+    run: str = ""  # that event's run, state, time and producer
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _JobDraft:
+    namespace: str
+    name: str
+    reads: dict[str, _Use] = field(default_factory=dict)
+    writes: dict[str, _Use] = field(default_factory=dict)
+    description: str = ""
+    first_line: int = 0
+
+
+@dataclass
+class Loaded:
+    document: InventoryDocument
+    record: InputRecord
+    gaps: list[CoverageGap]
+    events: int
+    skipped_outside_window: int
+
+
+def _events(text: str, filename: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, event or None, why it is not one)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not JSON ({exc.msg} at column {exc.colno})"
+            continue
+        if not isinstance(event, dict):
+            yield number, None, "not a JSON object"
+            continue
+        error = best_match(_validator(_kind(event)).iter_errors(event))
+        if error is not None:
+            where = "/".join(str(p) for p in error.path) or "(event)"
+            yield number, None, f"not an OpenLineage event: {where}: {error.message[:120]}"
+            continue
+        yield number, event, ""
+
+
+def _when(event: dict[str, Any]) -> datetime:
+    stamp = str(event.get("eventTime", "")).replace("Z", "+00:00")
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def transform(text: str, filename: str, digest: str, since: datetime | None = None) -> Loaded:
+    jobs: dict[tuple[str, str], _JobDraft] = {}
+    bad: list[tuple[int, str]] = []
+    events = skipped = 0
+    for number, event, why in _events(text, filename):
+        if event is None:
+            bad.append((number, why))
+            continue
+        if "run" not in event or "job" not in event:
+            continue  # a DatasetEvent or JobEvent: no run, nothing moved
+        if since is not None and _when(event) < since:
+            skipped += 1
+            continue
+        events += 1
+        job = event["job"]
+        key = (str(job["namespace"]), str(job["name"]))
+        draft = jobs.setdefault(key, _JobDraft(*key, first_line=number))
+        documentation = (job.get("facets") or {}).get("documentation") or {}
+        draft.description = str(documentation.get("description", "")) or draft.description
+        state = str(event.get("eventType", "OTHER"))
+        run_id = str(event["run"]["runId"])
+        where = f"{filename}:{number}"
+        run = f"run {run_id}, {state} at {event['eventTime']}, producer {event.get('producer', 'unknown')}"
+        for dataset in event.get("inputs") or []:
+            _record(draft.reads, dataset, run_id, state, str(event["eventTime"]), where, run)
+        for dataset in event.get("outputs") or []:
+            use = _record(draft.writes, dataset, run_id, state, str(event["eventTime"]), where, run)
+            use.columns = _column_lineage(dataset) or use.columns
+    document = InventoryDocument(version=1, jobs=_jobs(jobs, filename), stores=_stores(jobs))
+    gaps = []
+    if bad:
+        listed = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        gaps.append(
+            CoverageGap(
+                scope=f"lineage:{filename}",
+                checks=LINEAGE_CHECKS,
+                reason=f"{len(bad)} of {len(bad) + events + skipped} lines could not be read as "
+                f"OpenLineage events, so the flows they record are unknown: {listed}{more}",
+            )
+        )
+    return Loaded(document, InputRecord(SOURCE, filename, digest), gaps, events, skipped)
+
+
+def _identity(dataset: dict[str, Any]) -> str:
+    """The dataset's reference, preferring an S3 location its symlinks facet gives (Spark and
+    Athena name a catalog table and link the files behind it)."""
+    namespace, name = str(dataset["namespace"]), str(dataset["name"])
+    if not namespace.startswith(S3_SCHEMES):
+        symlinks = ((dataset.get("facets") or {}).get("symlinks") or {}).get("identifiers") or []
+        for link in symlinks:
+            if str(link.get("namespace", "")).startswith(S3_SCHEMES):
+                return dataset_reference(str(link["namespace"]), str(link["name"]))
+    return dataset_reference(namespace, name)
+
+
+def _record(
+    uses: dict[str, _Use], dataset: dict[str, Any], run_id: str, state: str, when: str, where: str, run: str
+) -> _Use:
+    reference = _identity(dataset)
+    use = uses.setdefault(reference, _Use(reference))
+    use.runs.add(run_id)
+    use.states.add(state)
+    if when >= use.latest:
+        use.latest, use.where, use.run = when, where, run
+    return use
+
+
+def _column_lineage(dataset: dict[str, Any]) -> list[str]:
+    facet = (dataset.get("facets") or {}).get("columnLineage") or {}
+    mapped = []
+    for column, spec in (facet.get("fields") or {}).items():
+        for source in spec.get("inputFields") or []:
+            mapped.append(f"{source.get('name')}.{source.get('field')} -> {column}")
+    return mapped
+
+
+def _note(use: _Use) -> str:
+    failed = sorted(use.states & {"FAIL", "ABORT"})
+    runs = f"{len(use.runs)} run{'s' if len(use.runs) != 1 else ''}"
+    extra = f", including {'/'.join(failed).lower()}ed runs" if failed else ""
+    columns = f"; columns {', '.join(use.columns[:5])}" if use.columns else ""
+    return f"{use.run}; {runs}{extra}{columns}"
+
+
+def _jobs(drafts: dict[tuple[str, str], _JobDraft], filename: str) -> list[Job]:
+    names: dict[str, int] = {}
+    for _, name in drafts:
+        names[name] = names.get(name, 0) + 1
+    jobs = []
+    for (namespace, name), draft in sorted(drafts.items()):
+        job_id = name if names[name] == 1 else f"{namespace}/{name}"
+        reads, writes = sorted(draft.reads), sorted(draft.writes)
+        job = Job(
+            id=job_id.replace(" ", "_"),
+            reads=reads,
+            writes=writes,
+            description=draft.description or f"OpenLineage job {namespace}/{name}",
+        )
+        uses = [(f"reads[{i}]", draft.reads[r]) for i, r in enumerate(reads)]
+        uses += [(f"writes[{i}]", draft.writes[w]) for i, w in enumerate(writes)]
+        job.provenance = Provenance(
+            source=SOURCE,
+            location=f"{filename}:{draft.first_line}",
+            fields={name: use.where for name, use in uses},
+            notes={name: _note(use) for name, use in uses},
+        )
+        jobs.append(job)
+    return jobs
+
+
+def _stores(drafts: dict[tuple[str, str], _JobDraft]) -> list[Store]:
+    """Datasets outside S3 become stores named by their location (S3 paths are resolved to
+    the stores that hold them when sources merge)."""
+    stores: dict[str, Store] = {}
+    for draft in drafts.values():
+        for reference, use in (*draft.reads.items(), *draft.writes.items()):
+            if reference.startswith(S3_SCHEMES) or reference in stores:
+                continue
+            store = Store(id=reference, kind="dataset", location=reference)
+            store.provenance = Provenance(source=SOURCE, location=use.where)
+            stores[reference] = store
+    return list(stores.values())
+
+
+def load(path: Path, since: datetime | None = None) -> Loaded:
+    raw = path.read_bytes()
+    return transform(raw.decode("utf-8", errors="replace"), str(path), hashlib.sha256(raw).hexdigest(), since)
+
+
+__all__ = ["SOURCE", "Loaded", "dataset_reference", "load", "looks_like", "transform"]
