@@ -21,6 +21,7 @@ from audit.graph.access import AccessDeriver
 from audit.graph.build import build_graph
 from audit.graph.model import DataGraph
 from audit.inventory import Inventory
+from audit.redact import redact
 from audit.report import (
     VERDICT_WORDS,
     CheckRun,
@@ -182,7 +183,7 @@ def assemble(
                 gaps=[f"{g.scope}: {g.reason}" for g in claim_gaps],
             )
         )
-    return Report(
+    report = Report(
         tool=ToolInfo(name="tenant-audit", version=audit.__version__),
         run=RunInfo(
             started_at=started.isoformat(timespec="seconds"),
@@ -220,6 +221,8 @@ def assemble(
             for c in inventory.conflicts
         ],
     )
+    # evidence quotes configuration, which may hold credentials: no format may carry them
+    return Report.model_validate(redact(report.model_dump(by_alias=True)))
 
 
 def _unique(gaps: list[Gap]) -> list[Gap]:

@@ -12,6 +12,7 @@ from audit.graph.model import DataGraph, NodeType
 from audit.inventory import Inventory
 
 LIST_CAP = 200
+MAP_GROUPS = 40  # the drawn data map keeps the largest groups; the rest become "other"
 
 
 def _capped(items: list[str]) -> dict[str, Any]:
@@ -102,7 +103,56 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         ],
         "gates": {gate: _capped(nodes) for gate, nodes in sorted(gates.items())},
         "training_sinks": _capped(graph.training_sinks()),
+        "map": flow_map(graph),
         "pseudo_nodes": sorted(
             n for n, data in graph.node_items() if data["node_type"] in (NodeType.PUBLIC.value, NodeType.EXTERNAL.value)
         ),
+    }
+
+
+def _group(data: dict[str, Any]) -> str:
+    """What a node is drawn as on the data map: its class, its gate, or its kind."""
+    if data["node_type"] == "store":
+        label = data["classes"][0] if data["classes"] else "unclassified"
+        return f"{label} (training sink)" if data["training_sink"] else label
+    if data["gates"]:
+        return f"gate: {', '.join(sorted(data['gates']))}"
+    if data["node_type"] == "job":
+        return "training jobs" if data["training_sink"] else "jobs"
+    if data["node_type"] in ("public", "external"):
+        return "the public" if data["node_type"] == "public" else "third parties"
+    return "principals"
+
+
+def flow_map(graph: DataGraph) -> dict[str, Any]:
+    """The data map: nodes grouped by zone and what they are, with edge counts between groups."""
+    key_of: dict[str, tuple[str, str]] = {}
+    sizes: dict[tuple[str, str], dict[str, int]] = {}
+    for node, data in graph.node_items():
+        zone = "outside" if data["node_type"] in ("public", "external") else (data["zone"] or "unknown")
+        key = (zone, _group(data))
+        key_of[node] = key
+        counts = sizes.setdefault(key, {"nodes": 0})
+        counts["nodes"] += 1
+        counts[data["node_type"]] = counts.get(data["node_type"], 0) + 1
+    kept = set(sorted(sizes, key=lambda k: -sizes[k]["nodes"])[:MAP_GROUPS])
+
+    def name(key: tuple[str, str]) -> tuple[str, str]:
+        return key if key in kept else (key[0], "other")
+
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, counts in sizes.items():
+        entry = groups.setdefault(name(key), {"zone": name(key)[0], "label": name(key)[1], "nodes": 0})
+        entry["nodes"] += counts["nodes"]
+    flows: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, int]] = {}
+    for u, v, data in graph.edge_items():
+        a, b = name(key_of[u]), name(key_of[v])
+        if a == b:
+            continue
+        counts = flows.setdefault((a, b), {"declared": 0, "potential": 0})
+        counts["declared" if data["declared"] else "potential"] += 1
+    ids = {key: f"g{index}" for index, key in enumerate(sorted(groups))}
+    return {
+        "groups": [{"id": ids[key], **entry} for key, entry in sorted(groups.items())],
+        "flows": [{"from": ids[a], "to": ids[b], **counts} for (a, b), counts in sorted(flows.items())],
     }

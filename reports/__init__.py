@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.report import Report
-from reports import html, json, junit, markdown, sarif
+from reports import html, json, junit, markdown, pdf, sarif
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,5 @@ RENDERERS: dict[str, Renderer] = {
     "md": Renderer("md", "report.md", markdown.render),
     "sarif": Renderer("sarif", "report.sarif", sarif.render),
     "junit": Renderer("junit", "report.junit.xml", junit.render),
+    "pdf": Renderer("pdf", "report.pdf", pdf.render),
 }

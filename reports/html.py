@@ -1,45 +1,98 @@
-"""The HTML evidence report: one self-contained file, no network, every string escaped."""
+"""The HTML evidence report: one self-contained file that reads like an independent audit.
+
+Cover, executive summary and key findings, then Observe, Orient (the data map, drawn),
+Decide (findings grouped by check, each with its witness path drawn and its evidence
+collapsible) and Act. No network: the Content-Security-Policy forbids every fetch and
+allows exactly one inline script (by its hash), which filters findings and opens every
+evidence block before printing. Every string is escaped by the template engine.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from audit.findings import SEVERITIES
+from audit.findings import SEVERITIES, Finding
 from audit.report import VERDICT_WORDS, Report
+from reports.svg import map_svg, path_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
+SCRIPT = (TEMPLATES / "report.js").read_text(encoding="utf-8")
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode()
 
-# No script, no remote anything: the report must open offline and cannot phone home.
+# No remote anything: the report opens offline and cannot phone home.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{SCRIPT_HASH}'; "
+    "base-uri 'none'; form-action 'none'"
 )
+# Past these, findings are listed in a compact table rather than drawn (report.json has all).
+DETAILED_FINDINGS = 250
+LISTED_FINDINGS = 10_000
 
 
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["path_svg"] = path_svg
+    return environment
 
 
-def render(report: Report) -> bytes:
-    findings_by_id = {f.id: f for f in report.findings}
-    act = sorted(report.findings, key=lambda f: (SEVERITIES.index(f.severity), f.kind != "declared", f.id))
+def _ordered(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.waived, SEVERITIES.index(f.severity), f.kind != "declared", f.id))
+
+
+def _groups(report: Report) -> list[dict[str, Any]]:
+    """Findings by check, most severe first, with the budget of drawn findings spread over them."""
+    by_check: dict[str, list[Finding]] = {}
+    for finding in _ordered(report.findings):
+        by_check.setdefault(finding.check, []).append(finding)
+    titles = {run.id: run.title for run in report.checks}
+    budget = DETAILED_FINDINGS
+    groups = []
+    for check, findings in sorted(by_check.items(), key=lambda item: (SEVERITIES.index(item[1][0].severity), item[0])):
+        detailed = findings[: max(5, budget // max(1, len(by_check)))] if budget > 0 else []
+        budget -= len(detailed)
+        groups.append(
+            {
+                "check": check,
+                "title": titles.get(check, findings[0].title),
+                "findings": findings,
+                "detailed": detailed,
+                "listed": findings[len(detailed) : len(detailed) + LISTED_FINDINGS],
+            }
+        )
+    return groups
+
+
+def render(report: Report, *, expanded: bool = False) -> bytes:
+    """The report as one HTML file; ``expanded`` opens every collapsible block (for print)."""
+    ordered = _ordered(report.findings)
     html = (
         _environment()
         .get_template("report.html.j2")
         .render(
             report=report,
             csp=CONTENT_SECURITY_POLICY,
+            script=Markup(SCRIPT),
             verdict_words=VERDICT_WORDS,
-            findings_by_id=findings_by_id,
-            act=act,
+            key_findings=[f for f in ordered if not f.waived][:10],
+            groups=_groups(report),
+            act=[f for f in ordered if not f.waived],
             severities=SEVERITIES,
+            data_map=map_svg(report.scope.get("map", {})),
+            claims_of={c.id: c for c in report.claims},
+            opened=" open" if expanded else "",
         )
     )
     return html.encode("utf-8")

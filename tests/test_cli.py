@@ -20,7 +20,7 @@ def test_run_on_the_clean_org_prints_verdicts_and_writes_reports(tmp_path: Path)
     for claim in ("C1", "C2", "C3", "C11"):
         assert claim in result.stdout
     assert "no-evidence-contradicting" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "report.html", "report.json"]
     report = json.loads((out / "report.json").read_text())
     assert report["findings"] == []
 

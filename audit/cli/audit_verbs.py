@@ -58,6 +58,11 @@ VERDICT_STYLE = {
 @click.option(
     "--require-complete", is_flag=True, help="Exit 3 when any claim is insufficient-evidence (and nothing else failed)."
 )
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 private key (PEM): sign manifest.json, writing manifest.sig.",
+)
 @waiver_options
 @source_options
 @handles_errors
@@ -68,6 +73,7 @@ def run(
     formats: str,
     fail_on: str,
     require_complete: bool,
+    sign_key: str | None,
     waivers_file: str | None,
     ignore_waivers: bool,
     assume_role: str | None,
@@ -77,11 +83,13 @@ def run(
     since: str | None,
 ) -> None:
     """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
+    from audit import manifest
     from audit.engine import AuditConfig, run_audit
     from checks import SUITES_DIR, load_registry
     from reports import RENDERERS
 
     chosen = parse_formats(formats)
+    signing_key = manifest.load_private_key(sign_key) if sign_key else None
     waivers = load_waiver_option(waivers_file, ignore_waivers)
     registry = load_registry()
     for warning in registry.warnings:
@@ -99,7 +107,11 @@ def run(
         report = run_audit(config, registry.checks)
     warn_expired(report.waivers.expired)
     outputs = {RENDERERS[name].filename: RENDERERS[name].render(report) for name in chosen}
+    outputs |= manifest.build(report, outputs, signing_key=signing_key)
     written = write_all(Path(out_dir), outputs)
+    stale_signature = Path(out_dir) / manifest.SIGNATURE
+    if signing_key is None and stale_signature.exists():
+        stale_signature.unlink()  # a signature of an earlier run would not match this manifest
     _print_verdicts(report)
     console = stdout()
     for path in written:

@@ -59,7 +59,18 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class AuditGroup(click.Group):
+    """The command group; it keeps the arguments it was invoked with, for the evidence record."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        context = super().make_context(info_name, list(args), parent=parent, **extra)
+        context.meta["tenant_audit.argv"] = list(args)
+        return context
+
+
+@click.group(cls=AuditGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(audit.__version__, prog_name="tenant-audit")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail (tracebacks of failed checks) to stderr.")
 def main(verbose: bool) -> None:
@@ -172,11 +183,18 @@ def parse_formats(value: str) -> list[str]:
         raise UsageError(
             f"unknown report format: {', '.join(unknown) or '(none)'}", f"choose from {', '.join(sorted(RENDERERS))}"
         )
+    if "pdf" in names:
+        from reports.pdf import find_browser
+
+        find_browser()  # no browser: say so before the audit runs, not after
     return list(dict.fromkeys(names))
 
 
 def command_line() -> str:
-    return " ".join(shlex.quote(a) for a in ["tenant-audit", *sys.argv[1:]])
+    """The command as the user gave it (recorded in the report and the manifest)."""
+    context = click.get_current_context(silent=True)
+    argv = context.meta.get("tenant_audit.argv") if context else None
+    return " ".join(shlex.quote(a) for a in ["tenant-audit", *(argv if argv is not None else sys.argv[1:])])
 
 
 def write_all(out_dir: Path, outputs: dict[str, bytes]) -> list[Path]:

@@ -102,3 +102,32 @@ def diff(
     renderer = {"text": render_text, "md": render_markdown, "json": render_json}[fmt]
     sys.stdout.buffer.write(renderer(result, fail_on))
     sys.exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 public key (PEM) that must verify manifest.sig.",
+)
+@click.option("--inputs", "check_inputs", is_flag=True, help="Also re-hash the input files the manifest lists.")
+@handles_errors
+def verify(directory: str, public_key: str | None, check_inputs: bool) -> None:
+    """Re-check DIRECTORY's reports against its manifest.json (and signature): exit 1 on any change."""
+    from audit import manifest
+
+    key = manifest.load_public_key(public_key) if public_key else None
+    result = manifest.verify(Path(directory), public_key=key, inputs=check_inputs)
+    console = stdout()
+    for line in result.checked:
+        console.print(f"ok       {line}", markup=False)
+    for line in result.notes:
+        console.print(f"note     {line}", markup=False)
+    for line in result.failures:
+        console.print(f"FAILED   {line}", markup=False)
+    if result.ok:
+        console.print(f"verified: {directory} matches its manifest", markup=False)
+        sys.exit(EXIT_OK)
+    console.print(f"NOT VERIFIED: {len(result.failures)} problem(s) in {directory}", markup=False)
+    sys.exit(EXIT_FINDINGS)

@@ -1,0 +1,49 @@
+"""Secrets never reach a report. Evidence quotes configuration (policies, tags, lineage
+facets), and configuration sometimes carries credentials: they are masked before the
+report is assembled, so every format, report.json included, is safe to hand over."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MASK = "[REDACTED]"
+
+PATTERNS = [
+    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b"),  # AWS access key ids
+    re.compile(
+        r"(?i)(aws_secret_access_key|secret[_-]?key|password|passwd|token|api[_-]?key)(\s*[=:]\s*)"
+        r"([^\s,;\"']{8,})"
+    ),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36}\b"),  # GitHub tokens
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),  # Slack tokens
+    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"),  # API keys of model providers
+    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWTs
+    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # credentials in URLs
+]
+# Policy condition keys whose values are shared secrets.
+SECRET_CONDITION_KEYS = ("sts:externalid",)
+
+
+def redact_text(text: str) -> str:
+    for pattern in PATTERNS:
+        if pattern.groups >= 3:
+            text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+        else:
+            text = pattern.sub(MASK, text)
+    return text
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """A copy of a JSON-like value with secrets masked (strings, and condition values whose
+    key is a shared secret such as sts:ExternalId)."""
+    if key.lower() in SECRET_CONDITION_KEYS:
+        return MASK if isinstance(value, str) else [MASK for _ in value] if isinstance(value, list) else MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
