@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +30,9 @@ from audit.graph.model import DataGraph, Evidence
 from audit.graph.rules import Violation
 from audit.inventory import Inventory
 from audit.model import Entity, Store
+
+if TYPE_CHECKING:
+    from audit.content.results import ContentResults
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -72,6 +75,10 @@ class Check:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     # An informational check reports observations (a table for the reviewer), never findings.
     informational: bool = False
+    # A content check reads data. It states what to read as requests (given its params and
+    # the inventory); the engine scans once for every content check of the run and hands
+    # the results over as ``context.content``, so the check itself still reads no file.
+    content: Callable[[Any, Inventory], Sequence[Any]] | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -107,6 +114,7 @@ class CheckContext(Generic[P]):
     graph: DataGraph
     params: P
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    content: ContentResults | None = None  # the content scan, for content checks
 
     def finding(
         self,
@@ -197,6 +205,7 @@ class CheckContext(Generic[P]):
         severity: Severity | None = None,
         qualifier: str = "",
         details: dict[str, Any] | None = None,
+        claims: Iterable[str] | None = None,
     ) -> Finding:
         """A finding about one node's own facts: the path is the node, carrying the evidence."""
         cited = list(evidence)
@@ -206,6 +215,7 @@ class CheckContext(Generic[P]):
             message=message,
             severity=severity,
             details=details,
+            claims=claims,
         )
         finding.path = [PathHop(node=entity_id, node_type=node_type, edge=None, evidence=cited)]
         finding.evidence = cited

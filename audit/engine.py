@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import audit
 from audit.checkapi import Check, CheckContext, Observation, matching
@@ -46,6 +46,10 @@ from audit.sources import SourceOptions, load_inventory
 from audit.suites import Suite, load_suite
 from audit.waivers import Waiver, apply_waivers
 
+if TYPE_CHECKING:
+    from audit.content.results import ContentResults
+    from audit.content.scan import ContentOptions
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
@@ -63,6 +67,7 @@ class AuditConfig:
     source_options: SourceOptions | None = None
     waivers: tuple[Waiver, ...] = ()
     waivers_file: str = ""
+    content: ContentOptions | None = None  # how content checks read data (default: pandas, no values)
 
 
 @dataclass
@@ -79,16 +84,56 @@ def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | N
     suite = load_suite(config.suite, config.suites_dir, checks)
     inventory = load_inventory(config.sources, config.source_options)
     graph = build_graph(inventory, config.derivers)
-    evaluation = evaluate(suite, inventory, graph, started)
-    return assemble(config, suite, inventory, graph, evaluation, started, now())
+    content = scan_content(suite, inventory, config.content)
+    evaluation = evaluate(suite, inventory, graph, started, content)
+    return assemble(config, suite, inventory, graph, evaluation, started, now(), content)
 
 
-def evaluate(suite: Suite, inventory: Inventory, graph: DataGraph, now: datetime | None = None) -> Evaluation:
+def scan_content(suite: Suite, inventory: Inventory, options: ContentOptions | None) -> ContentResults | None:
+    """One scan of the data for every content check of the suite (None: the suite has none).
+
+    A scan that breaks is a coverage gap for every content check (fail closed); a bad
+    expectation suite file is an input error like any other."""
+    content_checks = {i: s for i, s in sorted(suite.selected.items()) if s.check.content is not None}
+    if not content_checks:
+        return None
+    from audit.content.results import ContentGap, ContentResults
+    from audit.content.scan import ContentOptions, run_scan
+    from audit.errors import AuditError
+
+    chosen = options or ContentOptions()
+    requests = [r for s in content_checks.values() for r in s.check.content(s.params, inventory)]  # type: ignore[misc]
+    try:
+        return run_scan(inventory, requests, chosen)
+    except AuditError:
+        raise
+    except Exception as exc:  # a broken scan proves nothing: every content claim stays open
+        log.debug("content scan failed", exc_info=True)
+        results = ContentResults(engine=chosen.engine, show_values=chosen.show_values, failed=str(exc))
+        results.gaps.append(
+            ContentGap(
+                scope="content",
+                reason=f"the content scan failed: {type(exc).__name__}: {exc}",
+                checks=tuple(content_checks),
+            )
+        )
+        return results
+
+
+def evaluate(
+    suite: Suite,
+    inventory: Inventory,
+    graph: DataGraph,
+    now: datetime | None = None,
+    content: ContentResults | None = None,
+) -> Evaluation:
     result = Evaluation()
     moment = now or datetime.now(UTC)
     for check_id, selected in sorted(suite.selected.items()):
         check = selected.check
-        context = CheckContext(check=check, inventory=inventory, graph=graph, params=selected.params, now=moment)
+        context = CheckContext(
+            check=check, inventory=inventory, graph=graph, params=selected.params, now=moment, content=content
+        )
         try:
             outcomes = list(check.evaluate(context))
         except Exception as exc:  # fail closed: a broken check is a gap, never a pass
@@ -159,9 +204,13 @@ def assemble(
     evaluation: Evaluation,
     started: datetime,
     finished: datetime,
+    content: ContentResults | None = None,
 ) -> Report:
     outcome = apply_waivers(evaluation.findings, config.waivers, started.date())
-    raw_gaps = [*inventory.gaps, *graph.gaps, *suite.gaps, *evaluation.gaps]
+    content_gaps = (
+        [CoverageGap(scope=g.scope, reason=g.reason, checks=g.checks) for g in content.gaps] if content else []
+    )
+    raw_gaps = [*inventory.gaps, *graph.gaps, *suite.gaps, *content_gaps, *evaluation.gaps]
     if not inventory.stores:
         raw_gaps.insert(0, CoverageGap(scope="inventory", reason="the sources describe no store at all"))
     gaps = _unique(
@@ -220,6 +269,7 @@ def assemble(
             )
             for c in inventory.conflicts
         ],
+        content=content.summary() if content is not None else None,
     )
     # evidence quotes configuration, which may hold credentials: no format may carry them
     return Report.model_validate(redact(report.model_dump(by_alias=True)))

@@ -96,6 +96,9 @@ class Tenant(Entity):
     id: Identifier
     tier: Tier
     name: str = ""
+    # How the tenant appears in data (customer ids, org ids, domains): content checks look
+    # for these in training data.
+    identifiers: list[str] = Field(default_factory=list)
 
 
 class LifecycleRule(BaseModel):

@@ -152,6 +152,8 @@ class Report(_Model):
     conflicts: list[ConflictOut] = Field(default_factory=list)
     observations: list[ObservationOut] = Field(default_factory=list)
     waivers: Waivers = Field(default_factory=Waivers)
+    # What the content checks read: datasets, objects, rows, sampling and its confidence.
+    content: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

@@ -63,5 +63,15 @@ def render(report: Report) -> bytes:
     if report.waivers.expired:
         lines += ["", "### Expired waivers (not applied)", ""]
         lines += [f"- `{w.finding}` expired {w.expires} (owner {_cell(w.owner)})" for w in report.waivers.expired]
+    if report.content:
+        lines += ["", f"### Data scanned ({report.content.get('engine')})", ""]
+        for d in report.content.get("datasets", []):
+            sample = f", sample at {d['sample_rate']:g}" if d.get("sampled") else ""
+            bound = d.get("leak_rate_ruled_out_95")
+            confidence = f"; rules out a leak rate above {bound:.3%} at 95% confidence" if bound is not None else ""
+            lines.append(
+                f"- `{_cell(d['store'])}` ({d['role']}): {d['objects']} objects, {d['rows']} records, "
+                f"{d['scanned_rows']} examined{sample}{confidence}"
+            )
     lines += ["", "Full evidence: report.html; canonical results: report.json."]
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -59,6 +60,27 @@ VERDICT_STYLE = {
     "--require-complete", is_flag=True, help="Exit 3 when any claim is insufficient-evidence (and nothing else failed)."
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["pandas", "spark"]),
+    default="pandas",
+    show_default=True,
+    help="Engine for content checks (DAT-*): pandas on this machine, or Apache Spark.",
+)
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL for --engine spark.")
+@click.option(
+    "--sample",
+    "sample_rate",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Share of training records content checks examine (a deterministic sample; 1 = all).",
+)
+@click.option(
+    "--show-values",
+    is_flag=True,
+    help="Put the matching values (secrets masked) in the report; by default only locations and digests.",
+)
+@click.option(
     "--sign-key",
     type=click.Path(dir_okay=False),
     help="Ed25519 private key (PEM): sign manifest.json, writing manifest.sig.",
@@ -73,6 +95,10 @@ def run(
     formats: str,
     fail_on: str,
     require_complete: bool,
+    engine: str,
+    spark_master: str,
+    sample_rate: float,
+    show_values: bool,
     sign_key: str | None,
     waivers_file: str | None,
     ignore_waivers: bool,
@@ -90,6 +116,7 @@ def run(
 
     chosen = parse_formats(formats)
     signing_key = manifest.load_private_key(sign_key) if sign_key else None
+    content = content_options(engine, spark_master, sample_rate, show_values)
     waivers = load_waiver_option(waivers_file, ignore_waivers)
     registry = load_registry()
     for warning in registry.warnings:
@@ -103,6 +130,7 @@ def run(
             source_options=build_source_options(assume_role, accounts_file, tag_keys, region, progress, since),
             waivers=waivers,
             waivers_file=waivers_file or "" if waivers else "",
+            content=content,
         )
         report = run_audit(config, registry.checks)
     warn_expired(report.waivers.expired)
@@ -117,6 +145,21 @@ def run(
     for path in written:
         console.print(f"wrote {path}", markup=False)
     sys.exit(_exit_code(report, fail_on, require_complete))
+
+
+def content_options(engine: str, spark_master: str, sample_rate: float, show_values: bool) -> Any:
+    from audit.content.requests import ContentOptions
+
+    if engine == "spark":
+        from audit.content.spark import check_available
+
+        check_available()  # no PySpark: say so before the audit runs
+    return ContentOptions(
+        engine="spark" if engine == "spark" else "pandas",
+        show_values=show_values,
+        sample_rate=sample_rate,
+        spark_master=spark_master,
+    )
 
 
 def _print_verdicts(report: Report) -> None:

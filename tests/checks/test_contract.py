@@ -30,8 +30,19 @@ def test_check_metadata_is_complete(check: Check) -> None:
     assert ("Example row" if check.informational else "Example finding") in check.evaluate.__doc__
 
 
-JUDGING = sorted(i for i, c in REGISTRY.checks.items() if not c.informational)
+JUDGING = sorted(i for i, c in REGISTRY.checks.items() if not c.informational and c.content is None)
 INFORMATIONAL = sorted(i for i, c in REGISTRY.checks.items() if c.informational)
+CONTENT = sorted(i for i, c in REGISTRY.checks.items() if c.content is not None)
+
+
+@pytest.mark.parametrize("check_id", CONTENT)
+def test_every_content_check_fires_on_planted_data(check_id: str) -> None:
+    # the content checks read data, not the example inventory: tests/content plants a leak
+    # for each and audits clean data that yields none (test_scan.EXPECTED)
+    from tests.content.test_scan import EXPECTED
+
+    assert check_id in {check for check, _, _ in EXPECTED}, f"{check_id}: plant a leak that makes it fire"
+    assert REGISTRY.checks[check_id].severity in ("critical", "high")
 
 
 @pytest.mark.parametrize("check_id", INFORMATIONAL)
