@@ -1,10 +1,15 @@
-"""Developer sessions: tests, lint, typecheck. Run `nox -l` to list them."""
+"""Developer sessions: tests, spark, lint, typecheck, benchmarks. Run `nox -l` to list them.
+
+CI runs the README's test command (`.ci/run`), which is the `tests` session plus the Spark
+extra: every test, Spark ones included. Here `tests` leaves Spark out for a fast loop and
+`spark` runs only the Spark tests, in local mode.
+"""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "spark", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
@@ -12,9 +17,16 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite."""
+    """The test suite without the Spark tests (`-m spark` selects them)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-m", "not spark", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def spark(session: nox.Session) -> None:
+    """The content checks on Apache Spark, local mode (needs Java 17 or newer)."""
+    session.install("-e", ".[test,spark]")
+    session.run("pytest", "-m", "spark", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -30,3 +42,14 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over audit/, checks/ and reports/."""
     session.install("-e", ".[dev]")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def benchmarks(session: nox.Session) -> None:
+    """Speed and memory against baselines measured in the same run (pass arguments after --,
+    e.g. `nox -s benchmarks -- content --training 1000000`)."""
+    session.install("-e", ".[test,spark]")
+    which = session.posargs[0] if session.posargs else "all"
+    rest = session.posargs[1:]
+    if which in ("all", "content"):
+        session.run("python", "-m", "benchmarks.content_scan", "--spark", *rest)

@@ -68,6 +68,12 @@ VERDICT_STYLE = {
 )
 @click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL for --engine spark.")
 @click.option(
+    "--spark-conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Spark setting for --engine spark (repeatable), e.g. spark.driver.memory=8g.",
+)
+@click.option(
     "--sample",
     "sample_rate",
     type=click.FloatRange(min=0.0, max=1.0, min_open=True),
@@ -97,6 +103,7 @@ def run(
     require_complete: bool,
     engine: str,
     spark_master: str,
+    spark_conf: tuple[str, ...],
     sample_rate: float,
     show_values: bool,
     sign_key: str | None,
@@ -116,7 +123,7 @@ def run(
 
     chosen = parse_formats(formats)
     signing_key = manifest.load_private_key(sign_key) if sign_key else None
-    content = content_options(engine, spark_master, sample_rate, show_values)
+    content = content_options(engine, spark_master, spark_conf, sample_rate, show_values)
     waivers = load_waiver_option(waivers_file, ignore_waivers)
     registry = load_registry()
     for warning in registry.warnings:
@@ -147,9 +154,18 @@ def run(
     sys.exit(_exit_code(report, fail_on, require_complete))
 
 
-def content_options(engine: str, spark_master: str, sample_rate: float, show_values: bool) -> Any:
+def content_options(
+    engine: str, spark_master: str, spark_conf: tuple[str, ...], sample_rate: float, show_values: bool
+) -> Any:
     from audit.content.requests import ContentOptions
+    from audit.errors import UsageError
 
+    settings = []
+    for item in spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--spark-conf {item!r} is not KEY=VALUE", "e.g. --spark-conf spark.driver.memory=8g")
+        settings.append((key.strip(), value.strip()))
     if engine == "spark":
         from audit.content.spark import check_available
 
@@ -159,6 +175,7 @@ def content_options(engine: str, spark_master: str, sample_rate: float, show_val
         show_values=show_values,
         sample_rate=sample_rate,
         spark_master=spark_master,
+        spark_conf=tuple(settings),
     )
 
 

@@ -21,6 +21,7 @@ class ContentOptions:
     chunk_rows: int = 50_000
     max_candidates: int = 2_000_000
     spark_master: str = "local[*]"
+    spark_conf: tuple[tuple[str, str], ...] = ()  # extra Spark settings (local default: 4g driver memory)
     s3_client: Any = None  # a factory of boto3 S3 clients (tests); default: read-only session
 
 

@@ -56,14 +56,18 @@ def check_available() -> None:
         raise UsageError("--engine spark needs PySpark, which is not installed", INSTALL_HINT) from None
 
 
-def session(master: str) -> Any:
+def session(master: str, conf: dict[str, str] | None = None) -> Any:
     check_available()
     from pyspark.sql import SparkSession
 
+    settings = {"spark.driver.memory": "4g"} if master.startswith("local") else {}
+    settings.update(conf or {})
     try:
+        builder = SparkSession.builder.master(master)
+        for key, value in settings.items():
+            builder = builder.config(key, value)
         return (
-            SparkSession.builder.master(master)
-            .appName("tenant-audit")
+            builder.appName("tenant-audit")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "8")
@@ -84,6 +88,7 @@ def _reader(
     fingerprinting: bool,
     patterns: dict[int, Any],
     s3_factory: Any,
+    emit_records: bool,
 ) -> Any:
     """The function each executor runs: read its objects, emit tagged rows."""
 
@@ -138,7 +143,7 @@ def _reader(
                                 "data": None,
                             }
                         )
-                if task["role"] == "training":
+                if emit_records and task["role"] == "training":  # for the expectation suites
                     columns = [c for c in frame.columns if c[:2] != "__"]
                     values = frame[columns].to_dict("records")
                     yield pd.DataFrame(
@@ -207,7 +212,7 @@ class SparkScan:
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
-        spark = session(self.options.spark_master)
+        spark = session(self.options.spark_master, dict(self.options.spark_conf))
         scan_plan = self.plan
         fingerprint = scan_plan.fingerprint
         datasets: list[Dataset] = [d for d in [*scan_plan.protected, *scan_plan.training] if d.objects]
@@ -245,6 +250,7 @@ class SparkScan:
             fingerprint is not None,
             patterns,
             None,  # executors make their own read-only S3 clients (credential chain, AWS_ENDPOINT_URL)
+            bool(scan_plan.suites),
         )
         task_frame = spark.createDataFrame(pd.DataFrame({"task": list(range(len(tasks)))})).repartition(
             max(1, len(tasks)), "task"

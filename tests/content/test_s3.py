@@ -3,6 +3,7 @@ clients only; denied and throttled reads."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from audit.content import datasets
 from audit.sources.aws.session import client, read_only_session
 from tests.content.conftest import audit_content
 from tests.content.test_scan import EXPECTED, _findings
 from tests.support.datasets import LEAKS, build
 
 BUCKET = "example-content-lab"
+IAM_ACTION = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject"}
 
 
 @pytest.fixture
@@ -77,6 +80,9 @@ def test_s3_content_gives_the_same_findings_as_local_files(tmp_path: Path) -> No
     assert _findings(report) == EXPECTED
     assert report.coverage.gaps == []
     assert set(calls) == {"ListObjectsV2", "GetObject"}, "the scan only lists and reads"
+    policy = json.loads((Path(datasets.__file__).parent / "content-reader-policy.json").read_text())
+    granted = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {IAM_ACTION[c] for c in calls} <= granted, "the documented policy covers every call"
     locations = [e["location"] for f in report.findings for e in f.details["examples"]]
     assert all(loc.startswith(f"s3://{BUCKET}/data/") for loc in locations)
     pretrain = next(d for d in (report.content or {})["datasets"] if d["store"] == "pretrain-mix")

@@ -1,0 +1,226 @@
+"""Benchmark: the fingerprint scan (DAT-001) of training rows against protected rows.
+
+    python -m benchmarks.content_scan [--training 10000000] [--protected 1000000] [--spark]
+
+Generates Parquet datasets (a text column and an id per row; ``--planted`` training rows
+are copies of protected rows, re-cased), then measures, each in a fresh process so peak
+memory is its own:
+
+- ``read``: reading every row of both datasets with pyarrow into pandas (the floor);
+- ``naive``: an exact in-memory join of the normalised texts (the obvious approach);
+- ``scan``: tenant-audit's scan on pandas (streaming chunks, Bloom filter, exact re-check);
+- ``spark``: the same scan on Spark local mode (with ``--spark``).
+
+Figures are reported as ratios to the ``read`` baseline measured in the same run, with
+rows per second and peak resident memory. Every step must find exactly the planted copies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+WORDS = [
+    *[
+        "model",
+        "token",
+        "request",
+        "latency",
+        "cluster",
+        "region",
+        "invoice",
+        "quarterly",
+        "forecast",
+        "shipment",
+        "warehouse",
+    ],
+    *[
+        "contract",
+        "renewal",
+        "migration",
+        "schema",
+        "pipeline",
+        "dashboard",
+        "budget",
+        "hiring",
+        "roadmap",
+        "incident",
+        "review",
+    ],
+]
+
+
+def generate(root: Path, training: int, protected: int, planted: int, batch: int = 1_000_000) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(42)
+    phrases = pa.array([" ".join(rng.choice(WORDS, size=10)) for _ in range(50_000)])
+
+    def texts(prefix: str, start: int, count: int) -> pa.Array:
+        ids = pa.array(np.arange(start, start + count)).cast(pa.string())
+        picks = pc.take(phrases, pa.array(rng.integers(0, len(phrases), size=count)))
+        return pc.binary_join_element_wise(pa.scalar(prefix), picks, ids, " ")
+
+    (root / "protected").mkdir(parents=True)
+    (root / "training").mkdir()
+    kept: list[str] = []
+    for part, start in enumerate(range(0, protected, batch)):
+        count = min(batch, protected - start)
+        column = texts("client record", start, count)
+        if part == 0:
+            kept = column.slice(0, planted).to_pylist()
+        pq.write_table(
+            pa.table({"id": pa.array(np.arange(start, start + count)), "text": column}),
+            root / "protected" / f"part-{part:04d}.parquet",
+        )
+    for part, start in enumerate(range(0, training, batch)):
+        count = min(batch, training - start)
+        column = texts("training document", start, count).to_pylist() if part == 0 else None
+        if column is not None:
+            step = max(1, count // max(planted, 1))
+            for i, text in enumerate(kept):  # planted copies, re-cased, in the first part
+                column[i * step] = text.upper()
+            array = pa.array(column)
+        else:
+            array = texts("training document", start, count)
+        pq.write_table(
+            pa.table({"id": pa.array(np.arange(start, start + count)), "text": array}),
+            root / "training" / f"part-{part:04d}.parquet",
+        )
+    (root / "inventory.yaml").write_text(
+        "version: 1\norganisation: Benchmark Lab\n"
+        "accounts:\n  - {id: '111111111111', name: serving, zone: serving}\n"
+        "  - {id: '222222222222', name: training, zone: training}\n"
+        "stores:\n"
+        "  - {id: client-data, kind: dataset, account: serving, classes: [commercial-api], location: protected/}\n"
+        "  - {id: training-mix, kind: dataset, account: training, classes: [training], location: training/}\n"
+    )
+
+
+def step_read(root: Path) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for path in sorted(root.rglob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=200_000):
+            rows += len(batch.to_pandas())
+    return {"rows": rows, "found": None}
+
+
+def step_naive(root: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    from audit.content.normalise import normalise
+
+    def load(folder: str) -> pd.Series:
+        frames = [pd.read_parquet(p, columns=["text"]) for p in sorted((root / folder).glob("*.parquet"))]
+        return pd.Series(normalise(pd.concat(frames, ignore_index=True)["text"].tolist()), dtype=object)
+
+    protected = load("protected")
+    training = load("training")
+    found = int(training.isin(set(protected)).sum())
+    return {"rows": len(protected) + len(training), "found": found}
+
+
+def step_scan(root: Path, engine: str) -> dict[str, Any]:
+    from audit.content.requests import ContentOptions, FingerprintRequest
+    from audit.content.scan import run_scan
+    from audit.sources import load_inventory
+
+    inventory = load_inventory([str(root / "inventory.yaml")])
+    options = ContentOptions(engine=engine, chunk_rows=200_000, spark_master="local[*]")  # type: ignore[arg-type]
+    results = run_scan(inventory, [FingerprintRequest("DAT-001", ("commercial-api",), 24, True)], options)
+    assert not results.gaps, results.gaps
+    rows = sum(d.rows for d in results.datasets)
+    return {"rows": rows, "found": sum(m.rows for m in results.matches)}
+
+
+def measure(step: str, root: Path) -> dict[str, Any]:
+    """Run one step in a fresh interpreter; its wall time and peak resident memory."""
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.content_scan", "--step", step, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"step {step} failed:\n{completed.stderr[-3000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result.update(seconds=seconds, peak_mb=result["peak_kb"] / 1024)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--training", type=int, default=10_000_000)
+    parser.add_argument("--protected", type=int, default=1_000_000)
+    parser.add_argument("--planted", type=int, default=1_000)
+    parser.add_argument("--spark", action="store_true")
+    parser.add_argument("--step")
+    parser.add_argument("--root")
+    args = parser.parse_args()
+    if args.step:  # inside the measured child process
+        root = Path(args.root)
+        if args.step == "generate":
+            generate(root, args.training, args.protected, args.planted)
+            print(json.dumps({"rows": args.training + args.protected, "found": None, "peak_kb": 0}))
+            return
+        runners = {
+            "read": lambda: step_read(root),
+            "naive": lambda: step_naive(root),
+            "scan": lambda: step_scan(root, "pandas"),
+            "spark": lambda: step_scan(root, "spark"),
+        }
+        result = runners[args.step]()
+        result["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory(prefix="tenant-audit-bench-") as work:
+        root = Path(work)
+        started = time.perf_counter()
+        # generated in a child process too: a process's peak memory starts from its parent's
+        command = [sys.executable, "-m", "benchmarks.content_scan", "--step", "generate", "--root", str(root)]
+        sizes = ["--training", str(args.training), "--protected", str(args.protected), "--planted", str(args.planted)]
+        subprocess.run([*command, *sizes], check=True, stdout=subprocess.DEVNULL)
+        print(
+            f"generated {args.training:,} training and {args.protected:,} protected rows "
+            f"in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+        steps = ["read", "naive", "scan", *(["spark"] if args.spark else [])]
+        results = {step: measure(step, root) for step in steps}
+    base = results["read"]
+    print(
+        f"\nFingerprint scan: {args.training:,} training rows against {args.protected:,} protected rows, "
+        f"{args.planted:,} planted copies ({os.cpu_count()} cores)\n"
+    )
+    print("| step | wall time | vs read | rows/s | peak memory | vs read | copies found |")
+    print("|---|---|---|---|---|---|---|")
+    for step, r in results.items():
+        found = "—" if r["found"] is None else f"{r['found']:,}"
+        time_ratio = r["seconds"] / base["seconds"]
+        memory_ratio = r["peak_mb"] / base["peak_mb"]
+        print(
+            f"| {step} | {r['seconds']:.1f} s | {time_ratio:.2f}x | {r['rows'] / r['seconds']:,.0f} | "
+            f"{r['peak_mb']:,.0f} MB | {memory_ratio:.2f}x | {found} |"
+        )
+    wrong = {s: r["found"] for s, r in results.items() if r["found"] is not None and r["found"] != args.planted}
+    if wrong:
+        raise SystemExit(f"planted {args.planted} copies, found {wrong}")
+
+
+if __name__ == "__main__":
+    main()
