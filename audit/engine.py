@@ -6,8 +6,10 @@ coverage gap for its claims (fail closed), with the traceback logged at debug le
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,7 +80,26 @@ class Evaluation:
     observations: list[ObservationOut] = field(default_factory=list)
 
 
+@contextmanager
+def _batch_memory() -> Iterator[None]:
+    """No cyclic garbage collection while the audit runs: it builds millions of objects that
+    live until the report is written, and each collection would scan them all again (a
+    third of the run time on large estates). Reference counting still frees what is let go."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | None = None) -> Report:
+    with _batch_memory():
+        return _run_audit(config, checks, clock)
+
+
+def _run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | None = None) -> Report:
     now = clock or (lambda: datetime.now(UTC))
     started = now()
     suite = load_suite(config.suite, config.suites_dir, checks)

@@ -67,33 +67,84 @@ class Inventory:
     def zone(self, account: Account | None) -> Zone | None:
         return account.zone if account is not None else None
 
+    # Class facts per combination of classes: an estate has 10^5 stores but few combinations.
+    @cached_property
+    def _class_facts(self) -> dict[tuple[str, ...], tuple[bool, bool, int | None]]:
+        return {}
+
+    @cached_property
+    def _store_facts(self) -> dict[str, tuple[bool, bool, int | None]]:
+        return {}
+
+    def _facts(self, store: Store) -> tuple[bool, bool, int | None]:
+        facts = self._store_facts.get(store.id)
+        if facts is not None:
+            return facts
+        key = tuple(store.classes)
+        facts = self._class_facts.get(key)
+        if facts is None:
+            known = [self.data_classes[c] for c in key if c in self.data_classes]
+            limits = [c.max_retention_days for c in known if c.max_retention_days is not None]
+            facts = (any(c.training_sink for c in known), any(c.protected for c in known), min(limits, default=None))
+            self._class_facts[key] = facts
+        self._store_facts[store.id] = facts
+        return facts
+
+    @cached_property
+    def _sorted_stores(self) -> list[Store]:
+        return sorted(self.stores.values(), key=lambda s: s.id)
+
+    def sorted_stores(self) -> list[Store]:
+        """Every store, by id (computed once: checks walk them again and again)."""
+        return self._sorted_stores
+
+    @cached_property
+    def _protected_stores(self) -> list[Store]:
+        return [s for s in self._sorted_stores if self.is_protected(s)]
+
+    def protected_stores(self) -> list[Store]:
+        """The stores of a protected class, by id."""
+        return self._protected_stores
+
     def is_training_sink(self, store: Store) -> bool:
-        return any(self.data_classes[c].training_sink for c in store.classes if c in self.data_classes)
+        return self._facts(store)[0]
 
     def is_protected(self, store: Store) -> bool:
-        return any(self.data_classes[c].protected for c in store.classes if c in self.data_classes)
+        return self._facts(store)[1]
 
     def max_retention(self, store: Store) -> int | None:
         """The strictest maximum retention of the store's classes (None: no maximum)."""
-        limits = [self.data_classes[c].max_retention_days for c in store.classes if c in self.data_classes]
-        known = [limit for limit in limits if limit is not None]
-        return min(known) if known else None
+        return self._facts(store)[2]
+
+    @cached_property
+    def _locations(self) -> dict[str, str | None]:
+        return {store.id: s3_identity(store.arn, store.location) for store in self.stores.values()}
 
     @cached_property
     def _by_location(self) -> dict[str, Store]:
         located: dict[str, Store] = {}
         for store in self.stores.values():
-            location = s3_identity(store.arn, store.location)
+            location = self._locations.get(store.id) or s3_identity(store.arn, store.location)
             if location is not None:
                 located.setdefault(location, store)
         return located
 
+    @cached_property
+    def _enclosing(self) -> dict[str, list[Store]]:
+        return {}
+
     def enclosing(self, store: Store) -> list[Store]:
         """The stores whose S3 prefix holds this one (its bucket first... nearest first)."""
-        location = s3_identity(store.arn, store.location)
-        if location is None:
-            return []
-        return [self._by_location[p] for p in parent_locations(location) if p in self._by_location]
+        found = self._enclosing.get(store.id)
+        if found is None:
+            location = self._locations.get(store.id) or s3_identity(store.arn, store.location)
+            found = (
+                [self._by_location[p] for p in parent_locations(location) if p in self._by_location]
+                if location is not None
+                else []
+            )
+            self._enclosing[store.id] = found
+        return found
 
     def setting(self, store: Store, field_name: str) -> tuple[Any, Store | None]:
         """A bucket-level setting as it applies to the store: its own if stated, else the

@@ -14,7 +14,7 @@ longest retention, the weakest encryption, ...).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -228,7 +228,8 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
     """Merge one section (``stores``, ``principals``...) given each document's entities."""
     result = SectionMerge()
     finder = _UnionFind()
-    ordered: list[E] = []
+    owner: dict[str, str] = {}  # identity token -> the first entity's id token having it
+    ordered: list[tuple[E, str]] = []
     for entities in groups_in_order:
         seen_here: dict[str, E] = {}
         for entity in entities:
@@ -246,13 +247,16 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
                 )
                 continue
             seen_here[key] = entity
-            ordered.append(entity)
             tokens = identity_tokens(section, entity)
-            for token in tokens[1:]:
-                finder.join(tokens[0], token)
+            ordered.append((entity, tokens[0]))
+            for token in tokens:
+                first = owner.setdefault(token, tokens[0])
+                if first != tokens[0]:  # another entity has this identity: the two are one
+                    finder.join(first, tokens[0])
     groups: dict[str, list[E]] = {}
-    for entity in ordered:
-        groups.setdefault(finder.find(identity_tokens(section, entity)[0]), []).append(entity)
+    joined = bool(finder.parent)  # else no two ids share an identity: group by id alone
+    for entity, token in ordered:
+        groups.setdefault(finder.find(token) if joined else token, []).append(entity)
     for members in groups.values():
         merged = _merge_group(section, members, result)
         result.merged.append(merged)
@@ -338,6 +342,12 @@ def _field_locations(name: str, value: Any, stated: Values) -> tuple[dict[str, s
     return locations, notes
 
 
+def _assign(entity: Entity, name: str, value: list[str]) -> None:
+    """Set a list field only when it changed (most references already name the merged id)."""
+    if getattr(entity, name) != value:
+        setattr(entity, name, value)
+
+
 def rewrite(values: Iterable[str], aliases: dict[str, str]) -> list[str]:
     """References renamed to the merged ids; positions kept, so cited lines stay right."""
     return [aliases.get(v, v) for v in values]
@@ -389,14 +399,15 @@ def merge_documents(
                     )
                 )
     for principal in _typed(merged["principals"], Principal):
-        principal.can_read = refs.resolve_all(principal.can_read, principal, "can_read")
-        principal.can_write = refs.resolve_all(principal.can_write, principal, "can_write")
-        principal.trusts = rewrite(principal.trusts, principals)
+        _assign(principal, "can_read", refs.resolve_all(principal.can_read, principal, "can_read"))
+        _assign(principal, "can_write", refs.resolve_all(principal.can_write, principal, "can_write"))
+        _assign(principal, "trusts", rewrite(principal.trusts, principals))
         inventory.principals[principal.id] = principal
     for job in _typed(merged["jobs"], Job):
-        job.reads = refs.resolve_all(job.reads, job, "reads")
-        job.writes = refs.resolve_all(job.writes, job, "writes")
-        job.runs_as = principals.get(job.runs_as, job.runs_as) if job.runs_as else None
+        _assign(job, "reads", refs.resolve_all(job.reads, job, "reads"))
+        _assign(job, "writes", refs.resolve_all(job.writes, job, "writes"))
+        if job.runs_as and job.runs_as in principals and principals[job.runs_as] != job.runs_as:
+            job.runs_as = principals[job.runs_as]
         inventory.jobs[job.id] = job
     seen_flows: set[tuple[str, str]] = set()
     for flow in (f for d in documents for f in d.flows):
@@ -454,7 +465,7 @@ class StoreReferences:
                     fields[new] = provenance.fields[old]
                 if old in provenance.notes:
                     notes[new] = provenance.notes[old]
-            referrer.provenance = provenance.model_copy(update={"fields": fields, "notes": notes})
+            referrer.provenance = replace(provenance, fields=fields, notes=notes)
         return unique
 
     def resolve(self, reference: str, referrer: Entity) -> str:

@@ -7,6 +7,7 @@ finding can cite the line, the API call or the plan address it rests on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -33,23 +34,34 @@ Identifier = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s]
 PolicyDocument = dict[str, Any]
 
 
-class Provenance(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Provenance:
     """Where a fact came from: ``source`` names the collector, ``location`` the exact place.
 
     ``fields`` locates individual list entries, e.g. ``{"reads[1]": "inv.yaml:42"}``, so an
-    edge derived from one entry cites that entry's line rather than the entity's.
+    edge derived from one entry cites that entry's line rather than the entity's. (A plain
+    dataclass: every entity of an estate carries one.)
     """
-
-    model_config = ConfigDict(frozen=True)
 
     source: str
     location: str
-    fields: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # where other sources stated the same entity
-    notes: dict[str, str] = Field(default_factory=dict)  # context for a field (a lineage run: id, state, time)
+    notes: dict[str, str] = field(default_factory=dict)  # context for a field (a lineage run: id, state, time)
 
     def at(self, field: str) -> str:
-        return self.fields.get(field, self.location)
+        """Where a field was stated: its line, or (JSON) its JSON pointer, else the entity's."""
+        found = self.fields.get(field)
+        if found is not None:
+            return found
+        if "#/" in self.location:  # a JSON document: a pointer names the field exactly
+            return f"{self.location}/{_pointer(field)}"
+        return self.location
+
+
+def _pointer(field: str) -> str:
+    """``policies[0].Statement[2]`` -> ``policies/0/Statement/2``."""
+    return field.replace("].", "/").replace("[", "/").replace("]", "").replace(".", "/")
 
 
 class Entity(BaseModel):

@@ -6,7 +6,7 @@ described would otherwise vanish from the graph and a leak with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from audit.errors import Problem
 from audit.inventory import ACCOUNT_ID, SERVICE_PRINCIPAL, Inventory, arn_account
@@ -49,26 +49,26 @@ def _reference_problems(inv: Inventory) -> Iterator[tuple[Problem, str]]:
         )
         return problem, value
 
-    def each(values: list[str], name: str) -> Iterator[tuple[str, str]]:
+    def each(values: list[str], name: str, known: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+        """The values that name nothing known, with where they are (``reads[1]``): most
+        references are fine, and only the bad ones are worth a name."""
         for index, value in enumerate(values):
-            yield f"{name}[{index}]", value
+            if not known(value):
+                yield f"{name}[{index}]", value
 
     for store in inv.stores.values():
         if store.account is not None and store.account not in account_refs:
             yield missing(
                 store, "stores", "account", store.account, "account", account_refs, "define it under 'accounts'"
             )
-        for ref, cls in each(store.classes, "classes"):
-            if cls not in inv.data_classes:
-                yield missing(store, "stores", ref, cls, "data class", classes, "define it under 'data_classes'")
+        for ref, cls in each(store.classes, "classes", inv.data_classes.__contains__):
+            yield missing(store, "stores", ref, cls, "data class", classes, "define it under 'data_classes'")
         if store.tenant is not None and store.tenant not in inv.tenants:
             yield missing(store, "stores", "tenant", store.tenant, "tenant", inv.tenants, "define it under 'tenants'")
-        for ref, target in each(store.replicates_to, "replicates_to"):
-            if target not in inv.stores:
-                yield missing(store, "stores", ref, target, "store", inv.stores, "define it under 'stores'")
-        for ref, gate in each(store.passed_gates, "passed_gates"):
-            if gate not in inv.gate_kinds:
-                yield missing(store, "stores", ref, gate, "gate kind", gates, "define it under 'gate_kinds'")
+        for ref, target in each(store.replicates_to, "replicates_to", inv.stores.__contains__):
+            yield missing(store, "stores", ref, target, "store", inv.stores, "define it under 'stores'")
+        for ref, gate in each(store.passed_gates, "passed_gates", inv.gate_kinds.__contains__):
+            yield missing(store, "stores", ref, gate, "gate kind", gates, "define it under 'gate_kinds'")
 
     for principal in inv.principals.values():
         account = principal.account or arn_account(principal.arn)
@@ -94,27 +94,28 @@ def _reference_problems(inv: Inventory) -> Iterator[tuple[Problem, str]]:
                 ),
                 "",
             )
-        for ref, store_id in [*each(principal.can_read, "can_read"), *each(principal.can_write, "can_write")]:
-            if store_id not in inv.stores:
-                yield missing(principal, "principals", ref, store_id, "store", inv.stores, "define it under 'stores'")
-        for ref, trusted in each(principal.trusts, "trusts"):
-            if not _is_trust_reference(trusted, inv):
-                yield missing(
-                    principal,
-                    "principals",
-                    ref,
-                    trusted,
-                    "principal",
-                    inv.principals,
-                    "name a principal id, an account id, an IAM ARN, a service (sagemaker.amazonaws.com) or '*'",
-                )
+        stored = inv.stores.__contains__
+        for ref, store_id in [
+            *each(principal.can_read, "can_read", stored),
+            *each(principal.can_write, "can_write", stored),
+        ]:
+            yield missing(principal, "principals", ref, store_id, "store", inv.stores, "define it under 'stores'")
+        for ref, trusted in each(principal.trusts, "trusts", lambda value: _is_trust_reference(value, inv)):
+            yield missing(
+                principal,
+                "principals",
+                ref,
+                trusted,
+                "principal",
+                inv.principals,
+                "name a principal id, an account id, an IAM ARN, a service (sagemaker.amazonaws.com) or '*'",
+            )
         if principal.tenant is not None and principal.tenant not in inv.tenants:
             yield missing(
                 principal, "principals", "tenant", principal.tenant, "tenant", inv.tenants, "define it under 'tenants'"
             )
-        for ref, gate in each(principal.gate, "gate"):
-            if gate not in inv.gate_kinds:
-                yield missing(principal, "principals", ref, gate, "gate kind", gates, "define it under 'gate_kinds'")
+        for ref, gate in each(principal.gate, "gate", inv.gate_kinds.__contains__):
+            yield missing(principal, "principals", ref, gate, "gate kind", gates, "define it under 'gate_kinds'")
 
     for job in inv.jobs.values():
         if job.runs_as is not None and job.runs_as not in inv.principals:
@@ -123,12 +124,13 @@ def _reference_problems(inv: Inventory) -> Iterator[tuple[Problem, str]]:
             )
         if job.account is not None and job.account not in account_refs:
             yield missing(job, "jobs", "account", job.account, "account", account_refs, "define it under 'accounts'")
-        for ref, store_id in [*each(job.reads, "reads"), *each(job.writes, "writes")]:
-            if store_id not in inv.stores:
-                yield missing(job, "jobs", ref, store_id, "store", inv.stores, "define it under 'stores'")
-        for ref, gate in each(job.gate, "gate"):
-            if gate not in inv.gate_kinds:
-                yield missing(job, "jobs", ref, gate, "gate kind", gates, "define it under 'gate_kinds'")
+        for ref, store_id in [
+            *each(job.reads, "reads", inv.stores.__contains__),
+            *each(job.writes, "writes", inv.stores.__contains__),
+        ]:
+            yield missing(job, "jobs", ref, store_id, "store", inv.stores, "define it under 'stores'")
+        for ref, gate in each(job.gate, "gate", inv.gate_kinds.__contains__):
+            yield missing(job, "jobs", ref, gate, "gate kind", gates, "define it under 'gate_kinds'")
 
     for flow in inv.flows:
         for name, store_id in (("from", flow.source), ("to", flow.to)):

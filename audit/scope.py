@@ -6,22 +6,27 @@ counts are always exact.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from audit.graph.model import DataGraph, NodeType
 from audit.inventory import Inventory
 
 LIST_CAP = 200
+TENANT_CAP = 20  # per tenant: an estate has up to 10^3 tenants
 MAP_GROUPS = 40  # the drawn data map keeps the largest groups; the rest become "other"
 
 
-def _capped(items: list[str]) -> dict[str, Any]:
-    return {"count": len(items), "items": sorted(items)[:LIST_CAP]}
+def _capped(items: list[str], cap: int = LIST_CAP) -> dict[str, Any]:
+    return {"count": len(items), "items": heapq.nsmallest(cap, items)}
 
 
 def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
     kinds = graph.edge_count_by_kind()
-    declared = sum(1 for _, _, data in graph.edge_items() if data["declared"])
+    declared = graph.declared_count()
     return {
         "accounts": len(inventory.accounts),
         "tenants": len(inventory.tenants),
@@ -29,10 +34,10 @@ def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         "principals": len(inventory.principals),
         "jobs": len(inventory.jobs),
         "flows": len(inventory.flows),
-        "graph_nodes": graph.nx.number_of_nodes(),
-        "graph_edges": graph.nx.number_of_edges(),
+        "graph_nodes": graph.number_of_nodes(),
+        "graph_edges": graph.number_of_edges(),
         "declared_edges": declared,
-        "potential_edges": graph.nx.number_of_edges() - declared,
+        "potential_edges": graph.number_of_edges() - declared,
         "edges_by_kind": kinds,
         "training_sinks": len(graph.training_sinks()),
         "sources": sorted({i.source for i in inventory.inputs}),
@@ -42,14 +47,13 @@ def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
 def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
     zones: dict[str, dict[str, Any]] = {}
     for _, data in graph.node_items():
-        if data["node_type"] not in ("store", "principal", "job"):
+        if data.node_type not in ("store", "principal", "job"):
             continue  # the public and third parties live in no zone of ours
-        zone = data["zone"] or "unknown"
+        zone = data.zone or "unknown"
         entry = zones.setdefault(zone, {"accounts": set(), "store": [], "principal": [], "job": []})
-        if data["account"]:
-            entry["accounts"].add(data["account"])
-        if data["node_type"] in ("store", "principal", "job"):
-            entry[data["node_type"]].append(data["entity"])
+        if data.account:
+            entry["accounts"].add(data.account)
+        entry[data.node_type].append(data.entity)
     classes: dict[str, list[str]] = {}
     for store in inventory.stores.values():
         for cls in store.classes or ["(unclassified)"]:
@@ -64,7 +68,7 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
             tenant_principals.setdefault(principal.tenant, []).append(principal.id)
     gates: dict[str, list[str]] = {}
     for node, data in graph.node_items():
-        for gate in data["gates"]:
+        for gate in data.gates:
             gates.setdefault(gate, []).append(node)
     return {
         "accounts": [
@@ -96,8 +100,8 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
             {
                 "id": t.id,
                 "tier": t.tier,
-                "stores": _capped(tenant_stores.get(t.id, [])),
-                "principals": _capped(tenant_principals.get(t.id, [])),
+                "stores": _capped(tenant_stores.get(t.id, []), TENANT_CAP),
+                "principals": _capped(tenant_principals.get(t.id, []), TENANT_CAP),
             }
             for t in sorted(inventory.tenants.values(), key=lambda t: t.id)
         ],
@@ -105,12 +109,12 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         "training_sinks": _capped(graph.training_sinks()),
         "map": flow_map(graph),
         "pseudo_nodes": sorted(
-            n for n, data in graph.node_items() if data["node_type"] in (NodeType.PUBLIC.value, NodeType.EXTERNAL.value)
+            n for n, data in graph.node_items() if data.node_type in (NodeType.PUBLIC.value, NodeType.EXTERNAL.value)
         ),
     }
 
 
-def _group(data: dict[str, Any]) -> str:
+def _group(data: Mapping[str, Any]) -> str:
     """What a node is drawn as on the data map: its class, its gate, or its kind."""
     if data["node_type"] == "store":
         label = data["classes"][0] if data["classes"] else "unclassified"
@@ -129,12 +133,12 @@ def flow_map(graph: DataGraph) -> dict[str, Any]:
     key_of: dict[str, tuple[str, str]] = {}
     sizes: dict[tuple[str, str], dict[str, int]] = {}
     for node, data in graph.node_items():
-        zone = "outside" if data["node_type"] in ("public", "external") else (data["zone"] or "unknown")
+        zone = "outside" if data.node_type in ("public", "external") else (data.zone or "unknown")
         key = (zone, _group(data))
         key_of[node] = key
         counts = sizes.setdefault(key, {"nodes": 0})
         counts["nodes"] += 1
-        counts[data["node_type"]] = counts.get(data["node_type"], 0) + 1
+        counts[data.node_type] = counts.get(data.node_type, 0) + 1
     kept = set(sorted(sizes, key=lambda k: -sizes[k]["nodes"])[:MAP_GROUPS])
 
     def name(key: tuple[str, str]) -> tuple[str, str]:
@@ -144,13 +148,21 @@ def flow_map(graph: DataGraph) -> dict[str, Any]:
     for key, counts in sizes.items():
         entry = groups.setdefault(name(key), {"zone": name(key)[0], "label": name(key)[1], "nodes": 0})
         entry["nodes"] += counts["nodes"]
+    # edges between groups, counted with arrays (an estate has millions of edges)
+    names = sorted({name(key) for key in key_of.values()})
+    number = {group: i for i, group in enumerate(names)}
+    group_of = np.fromiter((number[name(key_of[n])] for n in graph.keys), dtype=np.int64, count=len(graph.keys))
+    frozen = graph.frozen
+    a, b = group_of[frozen.src], group_of[frozen.dst]
+    across = a != b
+    pair = (a[across] * len(names) + b[across]) * 2 + frozen.declared[across]
+    values, tallies = np.unique(pair, return_counts=True)
     flows: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, int]] = {}
-    for u, v, data in graph.edge_items():
-        a, b = name(key_of[u]), name(key_of[v])
-        if a == b:
-            continue
-        counts = flows.setdefault((a, b), {"declared": 0, "potential": 0})
-        counts["declared" if data["declared"] else "potential"] += 1
+    for value, count in zip(values.tolist(), tallies.tolist(), strict=True):
+        ab, declared = divmod(value, 2)
+        first, second = divmod(ab, len(names))
+        entry = flows.setdefault((names[first], names[second]), {"declared": 0, "potential": 0})
+        entry["declared" if declared else "potential"] += count
     ids = {key: f"g{index}" for index, key in enumerate(sorted(groups))}
     return {
         "groups": [{"id": ids[key], **entry} for key, entry in sorted(groups.items())],

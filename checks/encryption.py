@@ -11,7 +11,7 @@ S3_KINDS = ("s3-bucket", "s3-prefix")
 
 
 def _protected(ctx: CheckContext[NoParams]) -> list[Store]:
-    return sorted((s for s in ctx.inventory.stores.values() if ctx.inventory.is_protected(s)), key=lambda s: s.id)
+    return ctx.inventory.protected_stores()
 
 
 def encrypted_at_rest(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:

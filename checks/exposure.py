@@ -10,7 +10,7 @@ from audit.graph.rules import no_path
 
 
 def _protected_nodes(ctx: CheckContext[NoParams]) -> list[str]:
-    return sorted(f"store:{s.id}" for s in ctx.inventory.stores.values() if ctx.inventory.is_protected(s))
+    return [f"store:{s.id}" for s in ctx.inventory.protected_stores()]
 
 
 def _reach(ctx: CheckContext[NoParams], sinks: list[str], who: Callable[[str], str]) -> Iterator[Outcome]:
@@ -42,7 +42,7 @@ def not_public(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not _protected_nodes(ctx):
         yield ctx.nothing_in_scope("store of a protected class")
-    if PUBLIC_NODE not in ctx.graph.nx:
+    if PUBLIC_NODE not in ctx.graph:
         return
     yield from _reach(ctx, [PUBLIC_NODE], lambda _: "anyone on the internet")
 
@@ -76,8 +76,8 @@ def public_access_blocked(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not _protected_nodes(ctx):
         yield ctx.nothing_in_scope("store of a protected class")
-    for store in sorted(ctx.inventory.stores.values(), key=lambda s: s.id):
-        if store.kind not in ("s3-bucket", "s3-prefix") or not ctx.inventory.is_protected(store):
+    for store in ctx.inventory.protected_stores():
+        if store.kind not in ("s3-bucket", "s3-prefix"):
             continue
         blocked, holder = ctx.inventory.setting(store, "public_access_blocked")
         if holder is None or blocked is None:

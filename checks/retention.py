@@ -52,7 +52,7 @@ def retention(inventory: Inventory, store: Store, ctx: CheckContext[Any]) -> Ret
 
 def _limited(ctx: CheckContext[NoParams]) -> list[tuple[Store, int]]:
     limited = []
-    for store in sorted(ctx.inventory.stores.values(), key=lambda s: s.id):
+    for store in ctx.inventory.sorted_stores():
         limit = ctx.inventory.max_retention(store)
         if limit is not None:
             limited.append((store, limit))

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from audit.checkapi import Check, CheckContext, NoParams, Outcome
-from audit.graph.model import NodeType
+from audit.graph.model import KIND_CODE, EdgeKind, NodeType
 from audit.graph.rules import Violation, witness
 
 WRITE_EDGES = ("writes", "can-write")
@@ -18,8 +20,7 @@ READ_EDGES = ("reads", "can-read")
 
 
 def _edge(ctx: CheckContext[NoParams], u: str, v: str, kinds: tuple[str, ...]) -> tuple[Violation, Any] | None:
-    data = ctx.graph.nx.get_edge_data(u, v) or {}
-    chosen = [d for k, d in data.items() if k in kinds]
+    chosen = [d for d in ctx.graph.edges_between(u, v) if d["kind"] in kinds]
     if not chosen:
         return None
     declared = any(d["declared"] for d in chosen)
@@ -76,7 +77,7 @@ def serving_cannot_write_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
     for sink in ctx.graph.training_sinks():
         if ctx.graph.node(sink)["node_type"] != NodeType.STORE.value:
             continue
-        for writer in sorted(ctx.graph.nx.predecessors(sink)):
+        for writer in ctx.graph.predecessors(sink):
             if ctx.graph.node(writer)["zone"] != "serving":
                 continue
             found = _edge(ctx, writer, sink, WRITE_EDGES)
@@ -104,24 +105,28 @@ def training_reads_serving_through_gates(ctx: CheckContext[NoParams]) -> Iterato
     zones = {a.zone for a in ctx.inventory.accounts.values()}
     if not {"serving", "training"} <= zones:
         yield ctx.nothing_in_scope("serving and training accounts (zones)")
-    for store in sorted(ctx.graph.nodes_of(NodeType.STORE)):
-        if ctx.graph.node(store)["zone"] != "serving":
+    graph = ctx.graph
+    frozen, keys = graph.frozen, graph.keys
+    serving_store = np.fromiter(
+        (d.node_type == NodeType.STORE.value and d.zone == "serving" for _, d in graph.node_items()), dtype=np.bool_
+    )
+    ungated_training = np.fromiter((d.zone == "training" and not d.gates for _, d in graph.node_items()), np.bool_)
+    reading = np.isin(frozen.kind, [KIND_CODE[EdgeKind(k)] for k in READ_EDGES])
+    crossing = np.flatnonzero(reading & serving_store[frozen.src] & ungated_training[frozen.dst])
+    pairs = sorted({(keys[int(frozen.src[e])], keys[int(frozen.dst[e])]) for e in crossing})
+    for store, reader in pairs:  # only the edges that cross, not every store's readers
+        data = graph.node(reader)
+        found = _edge(ctx, store, reader, READ_EDGES)
+        if found is None:
             continue
-        for reader in sorted(ctx.graph.nx.successors(store)):
-            data = ctx.graph.node(reader)
-            if data["zone"] != "training" or data["gates"]:
-                continue
-            found = _edge(ctx, store, reader, READ_EDGES)
-            if found is None:
-                continue
-            violation, _ = found
-            yield ctx.finding(
-                endpoints=(store, reader),
-                kind=violation.kind,
-                violation=violation,
-                message=f"{data['entity']} (training) reads serving store {ctx.graph.node(store)['entity']} "
-                "directly and performs no gate",
-            )
+        violation, _ = found
+        yield ctx.finding(
+            endpoints=(store, reader),
+            kind=violation.kind,
+            violation=violation,
+            message=f"{data['entity']} (training) reads serving store {ctx.graph.node(store)['entity']} "
+            "directly and performs no gate",
+        )
 
 
 CHECKS = (

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from audit.coverage import CoverageGap
-from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, external_key, node_key
+from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, Proof, external_key, node_key
 from audit.inventory import (
     ACCOUNT_ID,
     FEDERATED_PROVIDER,
@@ -27,12 +27,11 @@ from audit.model import Principal
 GRAPH_CHECKS = ("ISO-*", "SEP-*", "EXP-*", "ACC-*", "ERA-*")
 
 
-@dataclass(frozen=True)
-class AccessEdge:
+class AccessEdge(NamedTuple):
     source: str
     target: str
     kind: EdgeKind
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[Evidence, ...] | Proof  # a Proof builds the evidence when it is read
     conditional: bool = False
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from audit.graph.access import AccessDeriver, default_derivers, derive_all
 from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeType, node_key
-from audit.inventory import Inventory
+from audit.inventory import Inventory, arn_account
 from audit.model import Entity
 
 
@@ -17,13 +17,14 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
     _add_declared_edges(graph)
     access = derive_all(inventory, default_derivers() if derivers is None else derivers)
     for extra in sorted(access.extra_nodes):
-        if extra not in graph.nx:
+        if extra not in graph:
             node_type = NodeType.PUBLIC if extra == PUBLIC_NODE else NodeType.EXTERNAL
             graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
     for edge in access.edges:
         graph.add_edge(edge.source, edge.target, edge.kind, edge.evidence, conditional=edge.conditional)
     add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
+    graph.freeze()
     return graph
 
 
@@ -36,12 +37,11 @@ def add_writes_through_assumption(graph: DataGraph) -> None:
     actors only through stores.
     """
     assumers_of: dict[str, list[tuple[str, tuple[Evidence, ...], bool]]] = {}
-    for role, assumer, data in graph.edge_items():
-        if data["kind"] == EdgeKind.CAN_ASSUME.value:
-            assumers_of.setdefault(role, []).append((assumer, data["evidence"], data["conditional"]))
+    for role, assumer, data in graph.edges_of_kind(EdgeKind.CAN_ASSUME):
+        assumers_of.setdefault(role, []).append((assumer, data["evidence"], data["conditional"]))
     if not assumers_of:
         return
-    writes = [(u, v, d) for u, v, d in graph.edge_items() if d["kind"] == EdgeKind.CAN_WRITE.value and u in assumers_of]
+    writes = [(u, v, d) for u, v, d in graph.edges_of_kind(EdgeKind.CAN_WRITE) if u in assumers_of]
     for role, target, grant in writes:
         # every actor reaching the role through a chain of assumptions, with the chain's evidence
         frontier = [(role, tuple(grant["evidence"]), bool(grant["conditional"]))]
@@ -67,33 +67,45 @@ def add_writes_through_assumption(graph: DataGraph) -> None:
 
 def _add_nodes(graph: DataGraph) -> None:
     inv = graph.inventory
+    places: dict[str | None, tuple[str | None, str | None]] = {}  # account ref -> (id, zone)
+
+    def place(ref: str | None) -> tuple[str | None, str | None]:
+        found = places.get(ref)
+        if found is None:
+            account = inv.account(ref)
+            found = (account.id if account else None, inv.zone(account))
+            places[ref] = found
+        return found
+
+    empty: frozenset[str] = frozenset()
     for store in inv.stores.values():
-        account = inv.account(store.account)
+        account_id, zone = place(store.account)
         graph.add_node(
             node_key(NodeType.STORE, store.id),
             NodeType.STORE,
             store.id,
             classes=tuple(store.classes),
             tenant=store.tenant,
-            passed_gates=frozenset(store.passed_gates),
+            passed_gates=frozenset(store.passed_gates) if store.passed_gates else empty,
             training_sink=inv.is_training_sink(store),
-            account=account.id if account else None,
-            zone=inv.zone(account),
+            account=account_id,
+            zone=zone,
         )
     jobs_by_runner: dict[str, list[frozenset[str]]] = {}
     for job in inv.jobs.values():
         if job.runs_as is not None:
-            jobs_by_runner.setdefault(job.runs_as, []).append(frozenset(job.gate))
+            jobs_by_runner.setdefault(job.runs_as, []).append(frozenset(job.gate) if job.gate else empty)
     for principal in inv.principals.values():
-        account = inv.principal_account(principal)
+        account_id, zone = place(principal.account or arn_account(principal.arn))
+        gates = _shared_gates(jobs_by_runner.get(principal.id, []))
         graph.add_node(
             node_key(NodeType.PRINCIPAL, principal.id),
             NodeType.PRINCIPAL,
             principal.id,
             tenant=principal.tenant,
-            gates=frozenset(principal.gate) | _shared_gates(jobs_by_runner.get(principal.id, [])),
-            account=account.id if account else None,
-            zone=inv.zone(account),
+            gates=frozenset(principal.gate) | gates if principal.gate else gates,
+            account=account_id,
+            zone=zone,
         )
     for job in inv.jobs.values():
         account = inv.job_account(job)
@@ -101,7 +113,7 @@ def _add_nodes(graph: DataGraph) -> None:
             node_key(NodeType.JOB, job.id),
             NodeType.JOB,
             job.id,
-            gates=frozenset(job.gate),
+            gates=frozenset(job.gate) if job.gate else empty,
             training_sink=job.kind == "training",
             account=account.id if account else None,
             zone=inv.zone(account),
@@ -116,12 +128,26 @@ def _shared_gates(gate_sets: list[frozenset[str]]) -> frozenset[str]:
     return frozenset.intersection(*gate_sets)
 
 
-def _evidence(entity: Entity, field: str, detail: str) -> tuple[Evidence, ...]:
-    provenance = entity.provenance
-    location = provenance.at(field) if provenance else "(inventory)"
-    kind = provenance.source if provenance else "inventory"
-    note = provenance.notes.get(field) if provenance else None
-    return (Evidence(kind=kind, location=location, detail=f"{detail} ({note})" if note else detail),)
+class Stated:
+    """The proof of a declared edge: the inventory field that states it, and the sentence
+    that says so (a template and its words). Its Evidence is built only when a finding or
+    an export reads it."""
+
+    __slots__ = ("entity", "field", "template", "words")
+
+    def __init__(self, entity: Entity, field: str, template: str, *words: str) -> None:
+        self.entity = entity
+        self.field = field
+        self.template = template
+        self.words = words
+
+    def evidence(self) -> tuple[Evidence, ...]:
+        provenance = self.entity.provenance
+        location = provenance.at(self.field) if provenance else "(inventory)"
+        kind = provenance.source if provenance else "inventory"
+        note = provenance.notes.get(self.field) if provenance else None
+        detail = self.template.format(*self.words)
+        return (Evidence(kind=kind, location=location, detail=f"{detail} ({note})" if note else detail),)
 
 
 def _add_declared_edges(graph: DataGraph) -> None:
@@ -133,19 +159,19 @@ def _add_declared_edges(graph: DataGraph) -> None:
                 node_key(NodeType.STORE, store_id),
                 me,
                 EdgeKind.READS,
-                _evidence(job, f"reads[{index}]", f"job {job.id} reads {store_id}"),
+                Stated(job, f"reads[{index}]", "job {} reads {}", job.id, store_id),
             )
         for index, store_id in enumerate(job.writes):
             graph.add_edge(
                 me,
                 node_key(NodeType.STORE, store_id),
                 EdgeKind.WRITES,
-                _evidence(job, f"writes[{index}]", f"job {job.id} writes {store_id}"),
+                Stated(job, f"writes[{index}]", "job {} writes {}", job.id, store_id),
             )
         if job.runs_as is not None:
             runner = node_key(NodeType.PRINCIPAL, job.runs_as)
             graph.add_edge(
-                me, runner, EdgeKind.RUNS_AS, _evidence(job, "runs_as", f"job {job.id} runs as {job.runs_as}")
+                me, runner, EdgeKind.RUNS_AS, Stated(job, "runs_as", "job {} runs as {}", job.id, job.runs_as)
             )
             # The job holds the principal's permissions: whatever the principal can read
             # can reach the job's code, even if the job does not declare reading it.
@@ -153,7 +179,7 @@ def _add_declared_edges(graph: DataGraph) -> None:
                 runner,
                 me,
                 EdgeKind.RUN_BY,
-                _evidence(job, "runs_as", f"{job.runs_as}'s permissions are used by job {job.id}"),
+                Stated(job, "runs_as", "{}'s permissions are used by job {}", job.runs_as, job.id),
             )
     for store in inv.stores.values():
         for index, target in enumerate(store.replicates_to):
@@ -161,7 +187,7 @@ def _add_declared_edges(graph: DataGraph) -> None:
                 node_key(NodeType.STORE, store.id),
                 node_key(NodeType.STORE, target),
                 EdgeKind.REPLICATES,
-                _evidence(store, f"replicates_to[{index}]", f"{store.id} replicates to {target}"),
+                Stated(store, f"replicates_to[{index}]", "{} replicates to {}", store.id, target),
             )
     for flow in inv.flows:
         note = f" ({flow.note})" if flow.note else ""
@@ -169,5 +195,5 @@ def _add_declared_edges(graph: DataGraph) -> None:
             node_key(NodeType.STORE, flow.source),
             node_key(NodeType.STORE, flow.to),
             EdgeKind.FLOWS,
-            _evidence(flow, "from", f"data flows from {flow.source} to {flow.to}{note}"),
+            Stated(flow, "from", "data flows from {} to {}{}", flow.source, flow.to, note),
         )

@@ -47,8 +47,8 @@ def to_graphml(graph: DataGraph) -> bytes:
     flat: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for node, attrs in graph.node_items():
         flat.add_node(node, **{k: _scalar(v) for k, v in attrs.items()})
-    for u, v, key, attrs in graph.nx.edges(keys=True, data=True):
-        flat.add_edge(u, v, key=key, **{k: _scalar(val) for k, val in attrs.items()})
+    for u, v, edge in graph.edge_items():
+        flat.add_edge(u, v, key=edge["kind"], **{k: _scalar(val) for k, val in edge.items()})
     buffer = io.BytesIO()
     nx.write_graphml(flat, buffer, encoding="utf-8")
     return buffer.getvalue()
@@ -71,9 +71,9 @@ def to_dot(graph: DataGraph) -> bytes:
         lines.append(
             f"  {_dot_id(node)} [label={_dot_id(label)}, shape={_SHAPES.get(attrs['node_type'], 'ellipse')}{style}];"
         )
-    for u, v, attrs in sorted(graph.edge_items(), key=lambda e: (e[0], e[1], e[2]["kind"])):
-        style = "solid" if attrs["declared"] else "dashed"
-        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [label={_dot_id(attrs['kind'])}, style={style}];")
+    for u, v, edge in sorted(graph.edge_items(), key=lambda e: (e[0], e[1], e[2]["kind"])):
+        style = "solid" if edge["declared"] else "dashed"
+        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [label={_dot_id(edge['kind'])}, style={style}];")
     lines.append("}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 

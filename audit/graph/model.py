@@ -1,17 +1,24 @@
 """The data graph: nodes that hold or move data, edges meaning "data can move from u to v".
 
-networkx is the model (and the export format); reachability runs on a compiled copy
-(:mod:`audit.graph.compiled`).
+Stored compactly so estates of 10^6 nodes and 5*10^6 edges fit in memory: a node is a
+slotted record, edges are parallel arrays (source, target, kind, declared, conditional)
+and their evidence is kept as *proofs* that build the :class:`Evidence` an auditor reads
+only when a finding or an export asks for it. After :meth:`DataGraph.freeze` (done once,
+when the graph is complete) adjacency is indexed in CSR form, and reachability runs on a
+compiled copy (:mod:`audit.graph.compiled`). networkx is the export format and remains
+available as :attr:`DataGraph.nx`, materialised on demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import networkx as nx
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from audit.coverage import CoverageGap
@@ -47,6 +54,10 @@ class EdgeKind(StrEnum):
 
 
 _DECLARED = frozenset({EdgeKind.READS, EdgeKind.WRITES, EdgeKind.REPLICATES, EdgeKind.FLOWS, EdgeKind.RUNS_AS})
+KINDS: tuple[EdgeKind, ...] = tuple(EdgeKind)
+KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+KIND_NAMES: tuple[str, ...] = tuple(kind.value for kind in KINDS)
+DECLARED_CODE = np.array([kind.declared for kind in KINDS], dtype=np.bool_)
 
 PUBLIC_NODE = "public"
 
@@ -63,94 +74,340 @@ class Evidence(BaseModel):
     conditional: bool = False
 
 
+class Proof(Protocol):
+    """Something that yields an edge's evidence when asked (built lazily: most edges are
+    never cited)."""
+
+    def evidence(self) -> tuple[Evidence, ...]: ...
+
+
+_KEY_PREFIX = {node_type: f"{node_type.value}:" for node_type in NodeType}
+
+
 def node_key(node_type: NodeType, entity_id: str) -> str:
     if node_type is NodeType.PUBLIC:
         return PUBLIC_NODE
-    return f"{node_type.value}:{entity_id}"
+    return _KEY_PREFIX[node_type] + entity_id
 
 
 def external_key(account_or_provider: str) -> str:
     return f"{NodeType.EXTERNAL.value}:{account_or_provider}"
 
 
+_EMPTY: frozenset[str] = frozenset()
+
+
+class NodeData(Mapping[str, Any]):
+    """One node's attributes: a slotted record read like a mapping."""
+
+    __slots__ = (
+        "account",
+        "classes",
+        "entity",
+        "gates",
+        "node_type",
+        "passed_gates",
+        "tenant",
+        "training_sink",
+        "zone",
+    )
+    FIELDS = ("node_type", "entity", "classes", "tenant", "gates", "passed_gates", "training_sink", "account", "zone")
+
+    def __init__(
+        self,
+        node_type: str,
+        entity: str,
+        classes: tuple[str, ...] = (),
+        tenant: str | None = None,
+        gates: frozenset[str] = _EMPTY,
+        passed_gates: frozenset[str] = _EMPTY,
+        training_sink: bool = False,
+        account: str | None = None,
+        zone: str | None = None,
+    ) -> None:
+        self.node_type = node_type
+        self.entity = entity
+        self.classes = classes
+        self.tenant = tenant
+        self.gates = gates
+        self.passed_gates = passed_gates
+        self.training_sink = training_sink
+        self.account = account
+        self.zone = zone
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.FIELDS)
+
+    def __len__(self) -> int:
+        return len(self.FIELDS)
+
+
+class EdgeData(Mapping[str, Any]):
+    """One edge's attributes (``kind``, ``declared``, ``conditional``, ``evidence``), read
+    from the graph's arrays; the evidence is built when it is read."""
+
+    __slots__ = ("_graph", "eid")
+    FIELDS = ("kind", "declared", "conditional", "evidence")
+
+    def __init__(self, graph: DataGraph, eid: int) -> None:
+        self._graph = graph
+        self.eid = eid
+
+    def __getitem__(self, key: str) -> Any:
+        frozen = self._graph.frozen
+        if key == "kind":
+            return KIND_NAMES[frozen.kind[self.eid]]
+        if key == "declared":
+            return bool(frozen.declared[self.eid])
+        if key == "conditional":
+            return bool(frozen.conditional[self.eid])
+        if key == "evidence":
+            return self._graph.evidence(self.eid)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.FIELDS)
+
+    def __len__(self) -> int:
+        return len(self.FIELDS)
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+class Frozen:
+    """The edges of a complete graph as arrays, one per (source, target, kind), with CSR
+    indexes of the edges leaving and entering each node."""
+
+    def __init__(
+        self,
+        size: int,
+        src: IntArray,
+        dst: IntArray,
+        kind: npt.NDArray[np.int8],
+        conditional: npt.NDArray[np.bool_],
+        proofs: list[list[Any]],
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.kind = kind
+        self.declared = DECLARED_CODE[kind]
+        self.conditional = conditional
+        self.proofs = proofs
+        self.out_order = np.lexsort((kind, dst, src))  # edges by (source, target, kind)
+        self.out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=size))]).astype(np.int64)
+        self.in_order = np.lexsort((kind, src, dst))
+        self.in_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=size))]).astype(np.int64)
+
+    def out_edges(self, node: int) -> IntArray:
+        return self.out_order[self.out_ptr[node] : self.out_ptr[node + 1]]
+
+    def in_edges(self, node: int) -> IntArray:
+        return self.in_order[self.in_ptr[node] : self.in_ptr[node + 1]]
+
+
 class DataGraph:
-    """A MultiDiGraph keyed by ``type:id`` with one edge per (u, v, kind).
+    """Nodes keyed by ``type:id`` and at most one edge per (source, target, kind).
 
     Node attributes: ``node_type``, ``entity``, ``classes``, ``tenant``, ``gates`` (gate kinds
     the node performs), ``passed_gates`` (stores: gates its data has already passed),
     ``training_sink``, ``account``, ``zone``.
     Edge attributes: ``kind``, ``declared``, ``conditional``, ``evidence`` (a tuple of Evidence).
+    Adding an edge that exists (same kind) merges its evidence; one unconditional grant
+    makes it unconditional.
     """
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        self.nx: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         self.gaps: list[CoverageGap] = []
+        self._keys: list[str] = []
+        self._index: dict[str, int] = {}
+        self._nodes: list[NodeData] = []
+        self._src: list[int] = []
+        self._dst: list[int] = []
+        self._kind: list[int] = []
+        self._conditional: list[bool] = []
+        self._proofs: list[Any] = []
+        self._frozen: Frozen | None = None
+
+    # -- building --------------------------------------------------------------------------
 
     def add_node(self, key: str, node_type: NodeType, entity: str, **attrs: Any) -> None:
-        defaults: dict[str, Any] = {
-            "classes": (),
-            "tenant": None,
-            "gates": frozenset(),
-            "passed_gates": frozenset(),
-            "training_sink": False,
-            "account": None,
-            "zone": None,
-        }
-        self.nx.add_node(key, node_type=node_type.value, entity=entity, **(defaults | attrs))
+        data = NodeData(node_type.value, entity, **attrs)
+        if key in self._index:
+            self._nodes[self._index[key]] = data
+            return
+        self._index[key] = len(self._keys)
+        self._keys.append(key)
+        self._nodes.append(data)
+        self._thaw()
 
     def add_edge(
-        self, u: str, v: str, kind: EdgeKind, evidence: Iterable[Evidence], *, conditional: bool = False
+        self, u: str, v: str, kind: EdgeKind, evidence: Iterable[Evidence] | Proof, *, conditional: bool = False
     ) -> None:
         """Add an edge, or merge its evidence into the existing edge of that kind."""
-        evidence = tuple(evidence)
-        if self.nx.has_edge(u, v, key=kind.value):
-            data = self.nx.edges[u, v, kind.value]
-            data["evidence"] = data["evidence"] + tuple(e for e in evidence if e not in data["evidence"])
-            # One unconditional grant is enough to make the edge unconditional.
-            data["conditional"] = data["conditional"] and conditional
-            return
-        self.nx.add_edge(
-            u,
-            v,
-            key=kind.value,
-            kind=kind.value,
-            declared=kind.declared,
-            conditional=conditional,
-            evidence=evidence,
-        )
+        self._src.append(self._index[u])
+        self._dst.append(self._index[v])
+        self._kind.append(KIND_CODE[kind])
+        self._conditional.append(conditional)
+        self._proofs.append(evidence if hasattr(evidence, "evidence") else tuple(evidence))
+        self._thaw()
 
-    def node(self, key: str) -> dict[str, Any]:
-        attrs: dict[str, Any] = self.nx.nodes[key]
-        return attrs
+    def _thaw(self) -> None:
+        if self._frozen is not None:
+            self._frozen = None
+            self.__dict__.pop("compiled", None)
+            self.__dict__.pop("nx", None)
+            self.__dict__.pop("_by_class", None)
+            self.__dict__.pop("_sinks", None)
 
-    def node_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+    def freeze(self) -> Frozen:
+        """Deduplicate the edges and index them (once; adding more thaws the graph)."""
+        if self._frozen is not None:
+            return self._frozen
+        size = len(self._keys)
+        src = np.asarray(self._src, dtype=np.int64)
+        dst = np.asarray(self._dst, dtype=np.int64)
+        kind = np.asarray(self._kind, dtype=np.int64)
+        conditional = np.asarray(self._conditional, dtype=np.bool_)
+        key = (src * max(size, 1) + dst) * len(KINDS) + kind
+        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        if len(unique) == len(key):  # the usual case: no edge was stated twice
+            order = np.argsort(first)  # keep edges in the order they were added
+            proofs: list[list[Any]] = [[self._proofs[i]] for i in first[order]]
+            chosen = first[order]
+            self._frozen = Frozen(
+                size, src[chosen], dst[chosen], kind[chosen].astype(np.int8), conditional[chosen], proofs
+            )
+            return self._frozen
+        # merge duplicates: evidence concatenated in order, conditional only if every grant is
+        rank = np.empty(len(unique), dtype=np.int64)
+        rank[np.argsort(first)] = np.arange(len(unique))
+        group = rank[inverse]
+        merged: list[list[Any]] = [[] for _ in range(len(unique))]
+        for raw, target in enumerate(group.tolist()):
+            merged[target].append(self._proofs[raw])
+        all_conditional = np.ones(len(unique), dtype=np.bool_)
+        np.logical_and.at(all_conditional, group, conditional)
+        chosen = np.sort(first)
+        self._frozen = Frozen(size, src[chosen], dst[chosen], kind[chosen].astype(np.int8), all_conditional, merged)
+        return self._frozen
+
+    @property
+    def frozen(self) -> Frozen:
+        return self.freeze()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def has_node(self, key: str) -> bool:
+        return key in self._index
+
+    @property
+    def keys(self) -> Sequence[str]:
+        return self._keys
+
+    def index_of(self, key: str) -> int:
+        return self._index[key]
+
+    def node(self, key: str) -> NodeData:
+        return self._nodes[self._index[key]]
+
+    def node_items(self) -> Iterator[tuple[str, NodeData]]:
         """Every node with its attributes."""
-        return iter(self.nx.nodes(data=True))
-
-    def edge_items(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every edge (one per kind between two nodes) with its attributes."""
-        return iter(self.nx.edges(data=True))
+        return zip(self._keys, self._nodes, strict=True)
 
     def nodes_of(self, node_type: NodeType) -> Iterator[str]:
-        return (n for n, data in self.node_items() if data["node_type"] == node_type.value)
+        return (n for n, data in self.node_items() if data.node_type == node_type.value)
+
+    def number_of_nodes(self) -> int:
+        return len(self._keys)
+
+    def number_of_edges(self) -> int:
+        return len(self.frozen.src)
+
+    def edge_items(self) -> Iterator[tuple[str, str, EdgeData]]:
+        """Every edge (one per kind between two nodes) with its attributes."""
+        frozen, keys = self.frozen, self._keys
+        for eid, (u, v) in enumerate(zip(frozen.src.tolist(), frozen.dst.tolist(), strict=True)):
+            yield keys[u], keys[v], EdgeData(self, eid)
+
+    def edges_of_kind(self, kind: EdgeKind) -> Iterator[tuple[str, str, EdgeData]]:
+        frozen, keys = self.frozen, self._keys
+        for eid in np.flatnonzero(frozen.kind == KIND_CODE[kind]).tolist():
+            yield keys[int(frozen.src[eid])], keys[int(frozen.dst[eid])], EdgeData(self, eid)
+
+    def out_edges(self, key: str) -> list[tuple[str, EdgeData]]:
+        """(target, edge) for every edge leaving the node, by target then kind."""
+        frozen = self.frozen
+        return [(self._keys[int(frozen.dst[e])], EdgeData(self, int(e))) for e in frozen.out_edges(self._index[key])]
+
+    def in_edges(self, key: str) -> list[tuple[str, EdgeData]]:
+        """(source, edge) for every edge entering the node, by source then kind."""
+        frozen = self.frozen
+        return [(self._keys[int(frozen.src[e])], EdgeData(self, int(e))) for e in frozen.in_edges(self._index[key])]
+
+    def successors(self, key: str) -> list[str]:
+        return sorted({v for v, _ in self.out_edges(key)})
+
+    def predecessors(self, key: str) -> list[str]:
+        return sorted({u for u, _ in self.in_edges(key)})
+
+    def edges_between(self, u: str, v: str) -> list[EdgeData]:
+        return [edge for target, edge in self.out_edges(u) if target == v]
+
+    def cited_statements(self, eid: int) -> Iterator[Mapping[str, Any]]:
+        """The IAM policy statements (raw JSON) an edge rests on, without building its evidence."""
+        for proof in self.frozen.proofs[eid]:
+            if hasattr(proof, "statements"):
+                yield from proof.statements()
+            elif not hasattr(proof, "evidence"):
+                yield from (e.statement for e in proof if e.kind == "iam-statement" and e.statement)
+
+    def evidence(self, eid: int) -> tuple[Evidence, ...]:
+        """The evidence of an edge, built from its proofs (duplicates dropped, order kept)."""
+        seen: list[Evidence] = []
+        for proof in self.frozen.proofs[eid]:
+            for item in proof.evidence() if hasattr(proof, "evidence") else proof:
+                if item not in seen:  # equality, not hashing: statements are dicts
+                    seen.append(item)
+        return tuple(seen)
+
+    @cached_property
+    def _sinks(self) -> list[str]:
+        return sorted(n for n, data in self.node_items() if data.training_sink)
 
     def training_sinks(self) -> list[str]:
-        return sorted(n for n, data in self.node_items() if data["training_sink"])
+        return list(self._sinks)
+
+    @cached_property
+    def _by_class(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for node, data in self.node_items():
+            if data.node_type == NodeType.STORE.value:
+                for cls in data.classes:
+                    index.setdefault(cls, []).append(node)
+        return index
 
     def stores_of_classes(self, classes: Iterable[str]) -> list[str]:
-        wanted = set(classes)
-        return sorted(
-            n
-            for n, data in self.node_items()
-            if data["node_type"] == NodeType.STORE.value and wanted.intersection(data["classes"])
-        )
+        found: set[str] = set()
+        for cls in classes:
+            found.update(self._by_class.get(cls, ()))
+        return sorted(found)
 
     def edge_count_by_kind(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for _, _, kind in self.nx.edges(keys=True):
-            counts[kind] = counts.get(kind, 0) + 1
-        return dict(sorted(counts.items()))
+        counts = np.bincount(self.frozen.kind.astype(np.int64), minlength=len(KINDS))
+        return {KIND_NAMES[code]: int(n) for code, n in sorted(enumerate(counts), key=lambda c: KIND_NAMES[c[0]]) if n}
+
+    def declared_count(self) -> int:
+        return int(self.frozen.declared.sum())
 
     @cached_property
     def compiled(self) -> CompiledGraph:
@@ -158,3 +415,13 @@ class DataGraph:
         from audit.graph.compiled import CompiledGraph
 
         return CompiledGraph.from_graph(self)
+
+    @cached_property
+    def nx(self) -> nx.MultiDiGraph[str]:
+        """The graph as a networkx MultiDiGraph keyed by edge kind (export, exploration)."""
+        graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+        for node, data in self.node_items():
+            graph.add_node(node, **dict(data))
+        for u, v, edge in self.edge_items():
+            graph.add_edge(u, v, key=edge["kind"], **dict(edge))
+        return graph

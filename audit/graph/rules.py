@@ -8,13 +8,15 @@ move that way); otherwise it is *potential* (data is permitted to move that way)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
 
-from audit.graph.compiled import BoolArray, Traversal
+from audit.graph.compiled import BoolArray, CompiledGraph, IntArray, Traversal
 from audit.graph.model import DataGraph, Evidence, NodeType
 
 Kind = Literal["declared", "potential"]
@@ -45,7 +47,7 @@ def witness(graph: DataGraph, nodes: Sequence[str], *, declared_only: bool) -> t
     """Turn a node sequence into hops, choosing for each step the strongest edge:
     declared before potential, unconditional before conditional."""
 
-    def hop(node: str, edge: dict[str, Any] | None) -> Hop:
+    def hop(node: str, edge: Mapping[str, Any] | None) -> Hop:
         data = graph.node(node)
         if edge is None:
             return Hop(node, data["node_type"], data["entity"], None, True, False, ())
@@ -61,7 +63,7 @@ def witness(graph: DataGraph, nodes: Sequence[str], *, declared_only: bool) -> t
 
     hops = [hop(nodes[0], None)]
     for u, v in itertools.pairwise(nodes):
-        candidates = [d for d in graph.nx.get_edge_data(u, v).values() if d["declared"] or not declared_only]
+        candidates = [d for d in graph.edges_between(u, v) if d["declared"] or not declared_only]
         best = min(candidates, key=lambda d: (not d["declared"], d["conditional"], d["kind"]))
         hops.append(hop(v, best))
     return tuple(hops)
@@ -131,25 +133,46 @@ class TenantViolation:
 
 
 def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
-    """Every ordered pair of tenants where one's data reaches the other's stores or principals."""
+    """Every ordered pair of tenants where one's data reaches the other's stores or principals.
+
+    Not one traversal per tenant: the graph's strongly connected components are condensed
+    to a DAG, and a bitset of the tenants whose stores reach each component is propagated
+    along it in topological order (one pass for declared edges, one for all). Only tenants
+    whose data does reach another's are then traversed, for their witness paths.
+    """
     compiled = graph.compiled
-    owner: dict[int, str] = {}
-    stores_of: dict[str, list[int]] = {}
+    tenants = sorted({data["tenant"] for _, data in graph.node_items() if data["tenant"] is not None})
+    if not tenants:
+        return []
+    number = {tenant: i for i, tenant in enumerate(tenants)}
+    owner = np.full(compiled.size, -1, dtype=np.int64)  # tenant of a store or principal
+    seed = np.full(compiled.size, -1, dtype=np.int64)  # tenant of a store: where its data starts
     for node, data in graph.node_items():
-        tenant = data["tenant"]
-        if tenant is None:
-            continue
-        owner[compiled.index[node]] = tenant
-        if data["node_type"] == NodeType.STORE.value:
-            stores_of.setdefault(tenant, []).append(compiled.index[node])
+        if data["tenant"] is not None:
+            index = compiled.index[node]
+            owner[index] = number[data["tenant"]]
+            if data["node_type"] == NodeType.STORE.value:
+                seed[index] = number[data["tenant"]]
+    pairs: dict[tuple[int, int], str] = {}
+    for kind, declared_only in (("declared", True), ("potential", False)):
+        bits = _tenant_reach(compiled, seed, len(tenants), declared_only)
+        for source, target in _crossings(bits, owner):
+            pairs.setdefault((source, target), kind)
+    stores_of: dict[int, list[int]] = {}
+    for index in np.flatnonzero(seed >= 0).tolist():
+        stores_of.setdefault(int(seed[index]), []).append(index)
     results: list[TenantViolation] = []
-    for tenant in sorted(stores_of):
+    owner_names = {int(i): tenants[int(owner[i])] for i in np.flatnonzero(owner >= 0)} if pairs else {}
+    for source in sorted({s for s, _ in pairs}):
+        tenant = tenants[source]
         found: dict[str, TenantViolation] = {}
         for kind, declared_only in (("declared", True), ("potential", False)):
-            tree = compiled.bfs(stores_of[tenant], declared_only=declared_only)
-            reached_by_tenant = _reached_by_tenant(tree, owner, tenant)
-            for other, reached in reached_by_tenant.items():
-                if other in found:
+            wanted = {tenants[t] for (s, t), k in pairs.items() if s == source and kind in (k, "potential")}
+            if not wanted - set(found):
+                continue
+            tree = compiled.bfs(stores_of[source], declared_only=declared_only)
+            for other, reached in _reached_by_tenant(tree, owner_names, tenant).items():
+                if other in found or other not in wanted:
                     continue
                 path = [compiled.nodes[i] for i in reversed(tree.chain(reached[0]))]
                 violation = Violation(
@@ -161,6 +184,69 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
                 found[other] = TenantViolation(tenant, other, violation, tuple(compiled.nodes[i] for i in reached))
         results.extend(found[o] for o in sorted(found))
     return results
+
+
+def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int, declared_only: bool) -> Any:
+    """Per node, a bitset (uint64 words) of the tenants whose stores reach it."""
+    size = compiled.size
+    keep = compiled.declared if declared_only else np.ones(len(compiled.src), dtype=np.bool_)
+    src, dst = compiled.src[keep], compiled.dst[keep]
+    matrix = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
+    count, labels = connected_components(matrix, directed=True, connection="strong")
+    words = max(1, (tenants + 63) // 64)
+    bits = np.zeros((count, words), dtype=np.uint64)
+    seeded = np.flatnonzero(seed >= 0)
+    np.bitwise_or.at(
+        bits,
+        (labels[seeded], seed[seeded] // 64),
+        np.left_shift(np.uint64(1), (seed[seeded] % 64).astype(np.uint64)),
+    )
+    a, b = labels[src], labels[dst]
+    across = a != b
+    pairs = np.unique(a[across] * count + b[across])  # the condensation's edges, sorted by tail
+    tails, heads = pairs // count, pairs % count
+    starts = np.searchsorted(tails, np.arange(count + 1))
+    indegree = np.bincount(heads, minlength=count)
+    frontier = np.flatnonzero(indegree == 0)
+    while len(frontier):  # Kahn's levels: a component's bits are final when it is reached
+        chosen = _spans(starts[frontier], starts[frontier + 1])
+        if not len(chosen):
+            break
+        np.bitwise_or.at(bits, heads[chosen], bits[tails[chosen]])
+        np.subtract.at(indegree, heads[chosen], 1)
+        touched = np.unique(heads[chosen])
+        frontier = touched[indegree[touched] == 0]
+    return bits[labels]
+
+
+def _spans(starts: IntArray, ends: IntArray) -> IntArray:
+    """The concatenation of range(start, end) for each pair, vectorised."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
+def _crossings(bits: Any, owner: IntArray) -> list[tuple[int, int]]:
+    """(source tenant, owner tenant) for every owned node another tenant's data reaches."""
+    owned = np.flatnonzero(owner >= 0)
+    if not len(owned):
+        return []
+    rows = bits[owned].copy()
+    own = owner[owned]
+    rows[np.arange(len(owned)), own // 64] &= ~np.left_shift(np.uint64(1), (own % 64).astype(np.uint64))
+    hit = np.flatnonzero(rows.any(axis=1))
+    found: set[tuple[int, int]] = set()
+    for position in hit.tolist():
+        for word, value in enumerate(rows[position].tolist()):
+            rest = value
+            while rest:
+                low = rest & -rest
+                found.add((word * 64 + low.bit_length() - 1, int(own[position])))
+                rest ^= low
+    return sorted(found)
 
 
 def _reached_by_tenant(tree: Traversal, owner: dict[int, str], tenant: str) -> dict[str, list[int]]:

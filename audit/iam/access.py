@@ -10,15 +10,15 @@ it names. Only those candidate pairs are evaluated in full.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from audit.coverage import CoverageGap
 from audit.graph.access import GRAPH_CHECKS, AccessEdge, AccessResult
 from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, external_key, node_key
-from audit.iam.evaluate import Decision, KeyPolicy, Subject, Target, decide
-from audit.iam.glob import literal_head, substitute_variables
+from audit.iam.evaluate import Decision, KeyPolicy, Layer, Subject, Target, _same_account, _strongest, decide
+from audit.iam.glob import literal_head, shape, substitute_variables
 from audit.iam.policy import Policy, PolicyError, Resource, Statement, parse_policy
 from audit.inventory import FEDERATED_PROVIDER, Inventory, arn_account
 from audit.locations import s3_identity
@@ -54,15 +54,30 @@ class StoreTarget:
     kms: KeyPolicy | None
     carved_out: tuple[str, ...] = ()  # prefixes inside this store that are stores of their own
 
-    def target(self, mode: str) -> Target:
-        return Target(
-            Resource(self.prefix, is_prefix=True, carved_out=self.carved_out),
-            self.account,
-            self.policy,
-            public_blocked=self.public_blocked,
-            kms=self.kms,
-            kms_action=KMS_ACTION[mode] if self.kms else None,
+    resource: Resource = field(init=False)
+    simple: bool = field(init=False)
+    read_target: Target = field(init=False)
+    write_target: Target = field(init=False)
+
+    def seal(self) -> None:
+        """Make the request targets, once the carved-out prefixes are known."""
+        # no resource or key policy and no carved-out prefix: identity alone can decide
+        self.simple = not self.policy and self.kms is None and not self.carved_out
+        self.resource = Resource(self.prefix, is_prefix=True, carved_out=self.carved_out)
+        self.read_target, self.write_target = (
+            Target(
+                self.resource,
+                self.account,
+                self.policy,
+                public_blocked=self.public_blocked,
+                kms=self.kms,
+                kms_action=KMS_ACTION[mode] if self.kms else None,
+            )
+            for mode in ("read", "write")
         )
+
+    def target(self, mode: str) -> Target:
+        return self.read_target if mode == "read" else self.write_target
 
 
 @dataclass
@@ -83,15 +98,25 @@ class Context:
         start = bisect.bisect_left(self.prefixes, head)
         end = bisect.bisect_left(self.prefixes, head + "\U0010ffff")
         yield from range(start, end)
-        for cut in range(len(head)):  # stores whose prefix is a proper prefix of the head
-            if head[cut] == "/":
-                yield from self.prefix_set.get(head[: cut + 1], ())
+        cut = head.find("/")
+        while cut != -1:  # stores whose prefix is a proper prefix of the head
+            yield from self.prefix_set.get(head[: cut + 1], ())
+            cut = head.find("/", cut + 1)
 
 
 class IamAccess:
-    """Potential edges from IAM JSON; a sound over-approximation (see audit.iam.evaluate)."""
+    """Potential edges from IAM JSON; a sound over-approximation (see audit.iam.evaluate).
+
+    For a principal whose identity policies alone decide (see :func:`is_simple`), the stores
+    each of its statements reaches are looked up in the store index at once, and the
+    decision for every simple store follows from which statements reached it: the same
+    decision :func:`decide` gives (``bulk=False`` evaluates every pair, for comparison).
+    """
 
     name = "iam"
+
+    def __init__(self, *, bulk: bool = True) -> None:
+        self.bulk = bulk
 
     def derive(self, inventory: Inventory) -> AccessResult:
         context = _context(inventory)
@@ -105,7 +130,13 @@ class IamAccess:
 
     def _data_edges(self, context: Context, result: AccessResult) -> None:
         candidates: dict[str, set[int]] = {}
+        bulk: dict[str, tuple[dict[int, Decision], dict[int, Decision]]] = {}
         for key, subject in context.subjects.items():
+            grants = _bulk_grants(context, subject) if self.bulk else None
+            if grants is not None:  # its statements' reach, already looked up, is its candidates
+                bulk[key] = grants
+                candidates.setdefault(key, set()).update(grants[0], grants[1])
+                continue
             for statement in subject.identity:
                 if statement.effect != "Allow" or not _touches_data(statement):
                     continue
@@ -121,18 +152,19 @@ class IamAccess:
                         candidates.setdefault(key, set()).add(index)
         for key in sorted(candidates):
             subject = context.subjects[key]
+            grants = bulk.get(key)
+            who = str(subject.arn)
             for index in sorted(candidates[key]):
                 store = context.stores[index]
-                read = _first_allowed(subject, READ_ACTIONS, store.target("read"))
+                if grants is not None and store.simple and _same_account(subject.account, store.account):
+                    read, write = grants[0].get(index), grants[1].get(index)  # as is_simple() holds
+                else:
+                    read = _first_allowed(subject, READ_ACTIONS, store.read_target)
+                    write = _first_allowed(subject, WRITE_ACTIONS, store.write_target)
                 if read is not None:
-                    result.edges.append(
-                        _edge(store.key, key, EdgeKind.CAN_READ, read, f"{subject.arn} can read {store.store_id}")
-                    )
-                write = _first_allowed(subject, WRITE_ACTIONS, store.target("write"))
+                    result.edges.append(_edge(store.key, key, EdgeKind.CAN_READ, read, who, "read", store.store_id))
                 if write is not None:
-                    result.edges.append(
-                        _edge(key, store.key, EdgeKind.CAN_WRITE, write, f"{subject.arn} can write {store.store_id}")
-                    )
+                    result.edges.append(_edge(key, store.key, EdgeKind.CAN_WRITE, write, who, "write", store.store_id))
 
     # -- the public and third parties ------------------------------------------------------
 
@@ -168,13 +200,9 @@ class IamAccess:
                 result.extra_nodes.add(node)
                 who = "anyone" if node == PUBLIC_NODE else node
                 if read is not None:
-                    result.edges.append(
-                        _edge(store.key, node, EdgeKind.CAN_READ, read, f"{who} can read {store.store_id}")
-                    )
+                    result.edges.append(_edge(store.key, node, EdgeKind.CAN_READ, read, who, "read", store.store_id))
                 if write is not None:
-                    result.edges.append(
-                        _edge(node, store.key, EdgeKind.CAN_WRITE, write, f"{who} can write {store.store_id}")
-                    )
+                    result.edges.append(_edge(node, store.key, EdgeKind.CAN_WRITE, write, who, "write", store.store_id))
 
     # -- role assumption ------------------------------------------------------------------
 
@@ -196,8 +224,76 @@ class IamAccess:
                     continue
                 if key == PUBLIC_NODE or key.startswith(NodeType.EXTERNAL.value + ":"):
                     result.extra_nodes.add(key)
-                detail = f"{'anyone' if key == PUBLIC_NODE else key} can assume {role.arn}"
-                result.edges.append(_edge(role_key, key, EdgeKind.CAN_ASSUME, decision, detail))
+                who = "anyone" if key == PUBLIC_NODE else key
+                result.edges.append(_edge(role_key, key, EdgeKind.CAN_ASSUME, decision, who, "assume", str(role.arn)))
+
+
+def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision], dict[int, Decision]] | None:
+    """For a subject whose identity policies alone decide, the read and write decisions on
+    every store they reach (by store index), as :func:`decide` would make them for a
+    simple target; None when the subject is not that simple."""
+    if subject.boundary is not None or subject.scps or any(s.effect != "Allow" for s in subject.identity):
+        return None
+    if any(s.resources is None for s in subject.identity if _touches_data(s)):
+        return None  # NotResource: evaluated pair by pair
+    known_scps = subject.scps is not None
+    evaluated: list[Layer] = ["identity", "scp", "resource-policy"] if known_scps else ["identity", "resource-policy"]
+    unavailable: list[Layer] = [] if known_scps else ["scp"]
+    shared: dict[tuple[int, ...], Decision] = {}
+    reach: dict[int, set[int]] = {}  # per statement: looked up once, whatever the action
+    grants: list[dict[int, Decision]] = []
+    for actions in (READ_ACTIONS, WRITE_ACTIONS):
+        decided: dict[int, Decision] = {}
+        for action in actions:
+            allowing: dict[int, list[Statement]] = {}
+            for statement in subject.identity:
+                if not statement.applies_to_action(action):
+                    continue
+                if id(statement) not in reach:
+                    reach[id(statement)] = _reached(context, statement)
+                for index in reach[id(statement)]:
+                    allowing.setdefault(index, []).append(statement)
+            for index, statements in allowing.items():
+                if index in decided:
+                    continue  # an earlier action already allows it
+                signature = tuple(id(s) for s in statements)
+                decision = shared.get(signature)
+                if decision is None:
+                    cited = _strongest(statements)
+                    decision = Decision(
+                        allowed=True,
+                        conditional=any(s.conditional for s in cited),
+                        cited=list(dict.fromkeys(cited)),
+                        evaluated=list(evaluated),
+                        unavailable=list(unavailable),
+                    )
+                    shared[signature] = decision
+                decided[index] = decision
+        grants.append(decided)
+    return grants[0], grants[1]
+
+
+def _reached(context: Context, statement: Statement) -> set[int]:
+    """Indices of the stores an Allow statement's Resource patterns reach (exactly)."""
+    reached: set[int] = set()
+    stores = context.stores
+    for pattern in statement.resources or ():
+        wide = substitute_variables(pattern, widen=True)
+        head, form = shape(wide)
+        if form == 1:
+            # 'head*': exactly the stores under the head (a range of the sorted prefixes)
+            # and those whose prefix the head extends (every store prefix ends with '/')
+            start = bisect.bisect_left(context.prefixes, head)
+            reached.update(range(start, bisect.bisect_left(context.prefixes, head + "\U0010ffff", lo=start)))
+            cut = head.find("/")
+            while cut != -1:
+                reached.update(context.prefix_set.get(head[: cut + 1], ()))
+                cut = head.find("/", cut + 1)
+            continue
+        for index in context.stores_matching(wide):
+            if stores[index].resource.intersects(wide):
+                reached.add(index)
+    return reached
 
 
 def _touches_data(statement: Statement) -> bool:
@@ -212,22 +308,44 @@ def _first_allowed(subject: Subject, actions: Iterable[str], target: Target) -> 
     return None
 
 
-def _edge(source: str, target: str, kind: EdgeKind, decision: Decision, detail: str) -> AccessEdge:
-    evidence = [
-        Evidence(
-            kind="iam-assumption" if s is _ALL else "iam-statement",
-            location=s.location,
-            detail=_describe(s),
-            statement=dict(s.raw),
-            conditional=s.conditional,
-        )
-        for s in decision.cited
-    ]
-    layers = f"evaluated: {', '.join(decision.evaluated)}"
-    if decision.unavailable:
-        layers += f"; not available (not restricting): {', '.join(decision.unavailable)}"
-    evidence.append(Evidence(kind="iam-layers", location="(policy evaluation)", detail=f"{detail} ({layers})"))
-    return AccessEdge(source, target, kind, tuple(evidence), conditional=decision.conditional)
+class Granted:
+    """The proof of an IAM edge: the decision (statements that allow it, layers evaluated)
+    and who may do what. Its Evidence, each statement quoted, is built only when a finding
+    or an export reads it."""
+
+    __slots__ = ("decision", "does", "what", "who")
+
+    def __init__(self, decision: Decision, who: str, does: str, what: str) -> None:
+        self.decision = decision
+        self.who = who
+        self.does = does
+        self.what = what
+
+    def statements(self) -> list[Mapping[str, Any]]:
+        return [s.raw for s in self.decision.cited if s is not _ALL]
+
+    def evidence(self) -> tuple[Evidence, ...]:
+        decision = self.decision
+        evidence = [
+            Evidence(
+                kind="iam-assumption" if s is _ALL else "iam-statement",
+                location=s.location,
+                detail=_describe(s),
+                statement=dict(s.raw),
+                conditional=s.conditional,
+            )
+            for s in decision.cited
+        ]
+        layers = f"evaluated: {', '.join(decision.evaluated)}"
+        if decision.unavailable:
+            layers += f"; not available (not restricting): {', '.join(decision.unavailable)}"
+        detail = f"{self.who} can {self.does} {self.what} ({layers})"
+        evidence.append(Evidence(kind="iam-layers", location="(policy evaluation)", detail=detail))
+        return tuple(evidence)
+
+
+def _edge(source: str, target: str, kind: EdgeKind, decision: Decision, who: str, does: str, what: str) -> AccessEdge:
+    return AccessEdge(source, target, kind, Granted(decision, who, does, what), decision.conditional)
 
 
 def _describe(statement: Statement) -> str:
@@ -431,11 +549,13 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
     context.prefixes = [e.prefix for e in entries]
     for index, entry in enumerate(entries):  # prefixes inside another store's prefix sort right after it
         inner = []
-        for later in entries[index + 1 :]:
-            if not later.prefix.startswith(entry.prefix):
+        for later in range(index + 1, len(entries)):
+            prefix = entries[later].prefix
+            if not prefix.startswith(entry.prefix):
                 break
-            if later.prefix != entry.prefix:
-                inner.append(later.prefix)
+            if prefix != entry.prefix:
+                inner.append(prefix)
         entry.carved_out = tuple(inner)
+        entry.seal()
     for index, entry in enumerate(entries):
         context.prefix_set.setdefault(entry.prefix, []).append(index)

@@ -59,24 +59,54 @@ def _after(pattern: str, text: str) -> Positions:
     return frozenset(states)
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=1 << 20)
+def shape(pattern: str) -> tuple[str, int]:
+    """(literal head, form): form 0 has no wildcard, 1 only '*' after the head, 2 has '?'."""
+    head = literal_head(pattern)
+    if "?" in pattern:
+        return head, 2
+    return head, 0 if len(head) == len(pattern) else 1
+
+
 def intersects(pattern: str, prefix: str) -> bool:
     """True if the pattern matches at least one string that starts with ``prefix``."""
+    head, form = shape(pattern)
+    if form == 1:
+        return prefix.startswith(head) or head.startswith(prefix)
+    if form == 0:
+        return pattern.startswith(prefix)
+    if "?" not in pattern:
+        # Without '?', only the literal head matters: a '*' after it absorbs the rest of the
+        # prefix, and without any '*' the pattern is one string that must extend the prefix.
+        head = literal_head(pattern)
+        if len(head) < len(pattern):
+            return prefix.startswith(head) or head.startswith(prefix)
+        return pattern.startswith(prefix)
+    return _intersects(pattern, prefix)
+
+
+@lru_cache(maxsize=262144)
+def _intersects(pattern: str, prefix: str) -> bool:
     return bool(_after(pattern, prefix))
 
 
-@lru_cache(maxsize=262144)
 def covers(pattern: str, prefix: str) -> bool:
     """True only if the pattern matches every string that starts with ``prefix``."""
+    if pattern.endswith("*") and not any(c in "*?" for c in pattern.rstrip("*")):
+        return prefix.startswith(pattern.rstrip("*"))  # 'head*' covers exactly what starts with head
+    return _covers(pattern, prefix)
+
+
+@lru_cache(maxsize=262144)
+def _covers(pattern: str, prefix: str) -> bool:
     return any(pattern[p:] and set(pattern[p:]) == {"*"} for p in _after(pattern, prefix))
 
 
 def literal_head(pattern: str) -> str:
     """The part before the first wildcard: every match starts with it."""
-    for index, char in enumerate(pattern):
-        if char in "*?":
-            return pattern[:index]
-    return pattern
+    star, mark = pattern.find("*"), pattern.find("?")
+    cut = min(i for i in (star, mark, len(pattern)) if i >= 0)
+    return pattern[:cut]
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from audit.iam.glob import covers, intersects, literal_head, matches, substitute_variables
+from audit.iam.glob import covers, intersects, matches, shape, substitute_variables
 
 Effect = Literal["Allow", "Deny"]
 
@@ -49,23 +50,51 @@ class Statement:
     def conditional(self) -> bool:
         return bool(self.condition)
 
+    # Patterns with policy variables substituted, and answers per action: computed once per
+    # statement, since one statement is evaluated against many stores.
+    @cached_property
+    def _wide(self) -> tuple[str, ...]:
+        return tuple(substitute_variables(p, widen=True) for p in self.resources or ())
+
+    @cached_property
+    def _narrow(self) -> tuple[str, ...]:
+        return tuple(substitute_variables(p, widen=False) for p in self.resources or ())
+
+    @cached_property
+    def _not_wide(self) -> tuple[str, ...]:
+        return tuple(substitute_variables(p, widen=True) for p in self.not_resources or ())
+
+    @cached_property
+    def _not_narrow(self) -> tuple[str, ...]:
+        return tuple(substitute_variables(p, widen=False) for p in self.not_resources or ())
+
+    @cached_property
+    def _actions_seen(self) -> dict[str, bool]:
+        return {}
+
     def applies_to_action(self, action: str) -> bool:
+        known = self._actions_seen.get(action)
+        if known is not None:
+            return known
         if self.actions is not None:
-            return any(matches(p, action, ignore_case=True) for p in self.actions)
-        return not any(matches(p, action, ignore_case=True) for p in self.not_actions or ())
+            answer = any(matches(p, action, ignore_case=True) for p in self.actions)
+        else:
+            answer = not any(matches(p, action, ignore_case=True) for p in self.not_actions or ())
+        self._actions_seen[action] = answer
+        return answer
 
     def may_apply_to(self, resource: Resource) -> bool:
         """Could this statement apply to some part of the resource? (used for Allow)"""
         if self.resources is not None:
-            return any(resource.intersects(substitute_variables(p, widen=True)) for p in self.resources)
+            return any(resource.intersects(p) for p in self._wide)
         # NotResource: applies unless the excluded patterns certainly cover the resource
-        return not any(resource.covered_by(substitute_variables(p, widen=False)) for p in self.not_resources or ())
+        return not any(resource.covered_by(p) for p in self._not_narrow)
 
     def surely_applies_to(self, resource: Resource) -> bool:
         """Does this statement apply to all of the resource? (used for Deny)"""
         if self.resources is not None:
-            return any(resource.covered_by(substitute_variables(p, widen=False)) for p in self.resources)
-        return not any(resource.intersects(substitute_variables(p, widen=True)) for p in self.not_resources or ())
+            return any(resource.covered_by(p) for p in self._narrow)
+        return not any(resource.intersects(p) for p in self._not_wide)
 
 
 @dataclass(frozen=True)
@@ -83,7 +112,7 @@ class Resource:
     def intersects(self, pattern: str) -> bool:
         if not self.is_prefix:
             return matches(pattern, self.arn)
-        if self.carved_out and literal_head(pattern).startswith(self.carved_out):
+        if self.carved_out and shape(pattern)[0].startswith(self.carved_out):
             return False  # every match of the pattern lies inside a carved-out store
         return intersects(pattern, self.arn)
 

@@ -103,6 +103,8 @@ def load_file(path: Path, tags: TagMapping, since: datetime | None = None) -> Lo
         lineage = openlineage.transform(text, filename, digest, since)
         return Loaded(described.Fragment(lineage.document), lineage.record, lineage.gaps)
     record = InputRecord(described.SOURCE, filename, digest)
+    if isinstance(data, dict):  # JSON: the fast path, located by JSON pointer
+        return Loaded(described.transform_json(data, text, filename, path.parent), record)
     try:
         parsed, lines = load_with_lines(text, filename)
     except ParseFailure as exc:
@@ -115,9 +117,20 @@ def _as_json(text: str) -> Any:
     if not text.lstrip().startswith("{"):
         return None
     try:
-        return json.loads(text)
-    except ValueError:
-        return None
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except (ValueError, _DuplicateKey):
+        return None  # the YAML reader reports the problem with its line
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey
+    return result
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,23 @@ class Fragment:
     invalid_ids: set[str] = field(default_factory=set)
 
 
-def transform(data: Any, lines: LineMap, filename: str, base_dir: Path | None = None) -> Fragment:
+def transform_json(data: Any, text: str, filename: str, base_dir: Path | None = None) -> Fragment:
+    """A JSON inventory, parsed without line tracking (fast at any size): its facts are
+    located by JSON pointer (``stores.json#/stores/12/reads/1``). Only if it has problems is
+    it parsed again with lines, so every problem still names its line."""
+    fragment = transform(data, {}, filename, base_dir, pointers=True)
+    if fragment.problems:
+        try:
+            data, lines = load_with_lines(text, filename)
+        except ParseFailure as exc:
+            return Fragment(None, exc.problems)
+        return transform(data, lines, filename, base_dir)
+    return fragment
+
+
+def transform(
+    data: Any, lines: LineMap, filename: str, base_dir: Path | None = None, *, pointers: bool = False
+) -> Fragment:
     if not isinstance(data, dict):
         return Fragment(
             None,
@@ -86,7 +102,10 @@ def transform(data: Any, lines: LineMap, filename: str, base_dir: Path | None = 
     except ValidationError as exc:
         fragment, index_map = _valid_part(exc, data, lines, filename)
     if fragment.document is not None:
-        _attach_provenance(fragment.document, lines, filename, index_map)
+        if pointers:
+            _attach_pointers(fragment.document, filename)
+        else:
+            _attach_provenance(fragment.document, lines, filename, index_map)
         if base_dir is not None:
             _resolve_locations(fragment.document, base_dir)
     return fragment
@@ -148,6 +167,17 @@ def _attach_provenance(
             entity.provenance = provenance((section, original[index] if original else index))
     for name, data_class in document.data_classes.items():
         data_class.provenance = provenance(("data_classes", name))
+
+
+def _attach_pointers(document: InventoryDocument, filename: str) -> None:
+    for section in _SECTIONS:
+        base = f"{filename}#/{section}/"
+        for index, entity in enumerate(getattr(document, section)):
+            # provenance is not validated (and excluded from dumps): set it directly, at the
+            # cost of a dictionary entry, since a large estate has a million entities
+            entity.__dict__["provenance"] = Provenance(SOURCE, base + str(index))
+    for name, data_class in document.data_classes.items():
+        data_class.provenance = Provenance(source=SOURCE, location=f"{filename}#/data_classes/{name}")
 
 
 def _resolve_locations(document: InventoryDocument, base_dir: Path) -> None:

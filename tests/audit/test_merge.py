@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from audit.inventory import Inventory
@@ -18,7 +19,7 @@ def as_collected(path: Path) -> InventoryDocument:
     for section in ("accounts", "stores", "principals", "jobs"):
         for entity in getattr(document, section):
             assert entity.provenance is not None
-            entity.provenance = entity.provenance.model_copy(update={"source": "aws"})
+            entity.provenance = replace(entity.provenance, source="aws")
     return document
 
 

@@ -9,6 +9,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.graph.model import DataGraph
 from audit.graph.rules import no_path, only_through, tenant_isolation
 from tests.audit.graph.helpers import graph_of, store
 
@@ -209,3 +210,71 @@ def test_reachability_and_witness_paths_agree_with_networkx(
         keys = [h.node for h in violation.path]
         for u, v in itertools.pairwise(keys):
             assert (declared if violation.kind == "declared" else everything).has_edge(u, v)
+
+
+def _tenant_isolation_by_traversal(graph: DataGraph) -> set[tuple[str, str, str, tuple[str, ...]]]:
+    """The obvious algorithm: a traversal per tenant (declared edges, then all)."""
+    found: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    everything = nx.DiGraph([(u, v) for u, v, _ in graph.edge_items()])
+    declared = nx.DiGraph([(u, v) for u, v, d in graph.edge_items() if d["declared"]])
+    owner = {n: d["tenant"] for n, d in graph.node_items() if d["tenant"]}
+    for tenant in sorted(set(owner.values())):
+        stores = [n for n, d in graph.node_items() if d["tenant"] == tenant and d["node_type"] == "store"]
+        for kind, g in (("declared", declared), ("potential", everything)):
+            reached = set(stores)
+            for origin in stores:
+                if origin in g:
+                    reached |= nx.descendants(g, origin)
+            for node in reached:
+                other = owner.get(node)
+                if other and other != tenant:
+                    found.setdefault((tenant, other), (kind, ()))
+    return {(a, b, kind, ()) for (a, b), (kind, _) in found.items()}
+
+
+@st.composite
+def tenant_graphs(draw: st.DrawFn) -> dict[str, object]:
+    tenants = [f"t{i}" for i in range(draw(st.integers(1, 70)))]  # past 64: bitsets of two words
+    names = [f"s{i}" for i in range(draw(st.integers(2, 14)))]
+    stores = [
+        {**store(n), **({"tenant": draw(st.sampled_from(tenants))} if draw(st.booleans()) else {})} for n in names
+    ]
+    jobs = [
+        {
+            "id": f"j{i}",
+            "reads": draw(st.lists(st.sampled_from(names), max_size=2, unique=True)),
+            "writes": draw(st.lists(st.sampled_from(names), max_size=2, unique=True)),
+        }
+        for i in range(draw(st.integers(0, 10)))
+    ]
+    principals = [
+        {
+            "id": f"p{i}",
+            "can_read": draw(st.lists(st.sampled_from(names), max_size=2, unique=True)),
+            "can_write": draw(st.lists(st.sampled_from(names), max_size=2, unique=True)),
+            **({"tenant": draw(st.sampled_from(tenants))} if draw(st.booleans()) else {}),
+        }
+        for i in range(draw(st.integers(0, 4)))
+    ]
+    used = sorted({s["tenant"] for s in stores if "tenant" in s} | {p["tenant"] for p in principals if "tenant" in p})
+    return {
+        "tenants": [{"id": t, "tier": "enterprise"} for t in used],
+        "stores": stores,
+        "jobs": jobs,
+        "principals": principals,
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(tenant_graphs())
+def test_tenant_isolation_by_bitsets_equals_a_traversal_per_tenant(sections: dict[str, object]) -> None:
+    graph = graph_of(**sections)  # type: ignore[arg-type]
+    results = tenant_isolation(graph)
+    assert {(r.from_tenant, r.to_tenant, r.violation.kind, ()) for r in results} == _tenant_isolation_by_traversal(
+        graph
+    )
+    for result in results:
+        first, last = result.violation.path[0], result.violation.path[-1]
+        assert graph.node(first.node)["tenant"] == result.from_tenant
+        assert graph.node(last.node)["tenant"] == result.to_tenant
+        assert last.node == result.reached[0], "the witness ends at the nearest node reached"

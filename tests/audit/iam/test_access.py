@@ -265,9 +265,26 @@ def test_only_candidate_pairs_are_evaluated(write_yaml: WriteYaml, monkeypatch: 
         return real(*args)
 
     monkeypatch.setattr(access_module, "_first_allowed", counting)
+    reached: list[int] = []
+    real_reached = access_module._reached
+
+    def reaching(context: Any, statement: Any) -> set[int]:
+        found = real_reached(context, statement)
+        reached.append(len(found))
+        return found
+
+    monkeypatch.setattr(access_module, "_reached", reaching)
     g = graph(write_yaml, stores=stores, principals=principals)
     assert len(edges(g)) == 100
-    assert len(calls) == 100 * 2  # one read and one write decision per candidate pair, not 100 x 1000
+    # each statement is looked up in the store index once and reaches its one bucket; no
+    # pair is evaluated one by one, let alone 100 x 1000 of them
+    assert reached == [1] * 100
+    assert calls == []
+    inventory = load_inventory(
+        [str(write_yaml(HEADER + __import__("yaml").safe_dump({"stores": stores, "principals": principals})))]
+    )
+    build_graph(inventory, [access_module.IamAccess(bulk=False)])
+    assert len(calls) == 100 * 2  # pair by pair: one read and one write decision per candidate pair
 
 
 def test_a_grant_confined_to_a_tenant_prefix_does_not_reach_the_rest_of_the_bucket(write_yaml: WriteYaml) -> None:
@@ -299,3 +316,57 @@ def test_a_principal_without_an_arn_is_evaluated_in_its_account(write_yaml: Writ
         principals=[{"id": "p", "account": "serving", "policies": [policy(allow("s3:GetObject", "*"))]}],
     )
     assert edges(g) == {("store:data", "principal:p", "can-read")}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bulk_decisions_equal_pair_by_pair_decisions(write_yaml: WriteYaml, seed: int) -> None:
+    """The bulk path gives exactly the edges, and the evidence, of evaluating every pair."""
+    import random
+
+    import yaml
+
+    rng = random.Random(seed)
+    names = [f"{rng.choice(['team', 'tm', 'data'])}-{i}" for i in range(12)]
+    stores = [bucket(n) for n in names]
+    stores += [{"id": f"{n}-inner", "arn": f"arn:aws:s3:::{n}/inner/*", "account": "serving"} for n in names[:3]]
+    stores[0]["policy"] = policy(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+    patterns = [f"arn:aws:s3:::{rng.choice(names)}/*" for _ in range(6)] + [
+        "arn:aws:s3:::team-*",
+        "arn:aws:s3:::*/inner/*",
+        "arn:aws:s3:::d?ta-*",
+        "*",
+    ]
+    actions = ["s3:GetObject", "s3:PutObject", "s3:Get*", "s3:*", "s3:GetObjectVersion"]
+    principals = []
+    for i in range(8):
+        statements = [
+            allow(
+                rng.choice(actions),
+                rng.sample(patterns, k=rng.randint(1, 3)),
+                **({"Condition": {"StringEquals": {"aws:PrincipalTag/x": "y"}}} if rng.random() < 0.2 else {}),
+            )
+            for _ in range(rng.randint(1, 3))
+        ]
+        extra = {"account": "222222222222"} if rng.random() < 0.2 else {}
+        principals.append(role(f"r{i}", policy(*statements), account="222222222222" if extra else "111111111111"))
+    text = HEADER + yaml.safe_dump({"stores": stores, "principals": principals}, sort_keys=False)
+    inventory = load_inventory([str(write_yaml(text))])
+    bulk = build_graph(inventory, [access_module.IamAccess(bulk=True)])
+    pairwise = build_graph(inventory, [access_module.IamAccess(bulk=False)])
+
+    def described(g: DataGraph) -> list[tuple[str, str, str, bool, list[str]]]:
+        return sorted(
+            (u, v, d["kind"], d["conditional"], [e.model_dump_json() for e in d["evidence"]])
+            for u, v, d in g.edge_items()
+        )
+
+    assert described(bulk) == described(pairwise)
+    assert any(d["kind"] == "can-read" for _, _, d in bulk.edge_items())

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies
 
 from audit.iam.evaluate import KeyPolicy, Subject, Target, decide
-from audit.iam.policy import PolicyError, Resource, Statement, parse_policy
+from audit.iam.policy import PolicyError, Resource, Statement, parse_policy, parse_statement
 
 A = "111111111111"
 B = "222222222222"
@@ -476,3 +477,39 @@ def test_url_encoded_and_single_statement_documents_parse() -> None:
     encoded = "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D"
     (statement,) = parse_policy(encoded, "test").statements
     assert statement.applies_to_action(GET)
+
+
+@settings(max_examples=300, deadline=None)
+@given(strategies.data())
+def test_the_simple_decision_is_the_full_decision(data: strategies.DataObject) -> None:
+    """decide_simple shortens decide_in_full only where nothing but identity can decide."""
+    from audit.iam.evaluate import decide_in_full, decide_simple, is_simple
+
+    patterns = strategies.sampled_from(
+        ["*", "arn:aws:s3:::b*", "arn:aws:s3:::b/x/*", "arn:aws:s3:::c/*", "arn:aws:s3:::b?/*"]
+    )
+    actions = strategies.sampled_from(["s3:GetObject", "s3:Get*", "s3:*", "s3:PutObject", "kms:Decrypt"])
+    statements = []
+    for index in range(data.draw(strategies.integers(min_value=0, max_value=3))):
+        document = {
+            "Effect": "Allow",
+            "Action": data.draw(actions),
+            "Resource": data.draw(strategies.lists(patterns, min_size=1, max_size=2)),
+        }
+        if data.draw(strategies.booleans()):
+            document["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        statements.append(parse_statement(document, f"p:{index}"))
+    subject = Subject(
+        key="principal:r",
+        arn="arn:aws:iam::111111111111:role/r",
+        account="111111111111",
+        identity=tuple(statements),
+        scps=data.draw(strategies.sampled_from([None, ()])),
+    )
+    prefix = data.draw(
+        strategies.sampled_from(["arn:aws:s3:::b/", "arn:aws:s3:::b/x/", "arn:aws:s3:::c/", "arn:aws:s3:::bz/"])
+    )
+    target = Target(Resource(prefix, is_prefix=True), data.draw(strategies.sampled_from(["111111111111", None])))
+    assert is_simple(subject, target)
+    action = data.draw(strategies.sampled_from(["s3:GetObject", "s3:PutObject", "s3:GetObjectVersion"]))
+    assert decide_simple(subject, action, target) == decide_in_full(subject, action, target)
