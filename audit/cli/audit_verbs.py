@@ -1,4 +1,4 @@
-"""The verbs that audit sources: run, validate, graph, checks."""
+"""The verbs that audit sources: run, validate, graph, checks, synth."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from audit.cli.common import (
     warn_expired,
     write_all,
 )
-from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageError
 from audit.findings import severity_rank
 from audit.report import Report
 
@@ -284,3 +284,43 @@ def list_checks() -> None:
     stdout().print(table)
     for warning in registry.warnings:
         stderr().print(f"warning: {warning}", markup=False)
+
+
+@main.command()
+@click.option("--stores", type=click.IntRange(min=1), default=1000, show_default=True, help="About this many stores.")
+@click.option("--roles", type=click.IntRange(min=1), default=200, show_default=True, help="About this many roles.")
+@click.option("--jobs", type=click.IntRange(min=1), default=600, show_default=True, help="About this many jobs.")
+@click.option("--tenants", type=click.IntRange(min=2), default=20, show_default=True, help="Tenants (at least 2).")
+@click.option("--seed", type=int, default=7, show_default=True, help="The same seed gives the same estate.")
+@click.option("--clean", is_flag=True, help="Plant no violation: a full audit of the estate finds nothing.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="synth-out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Writes OUT/inventory/*.json and OUT/planted.json.",
+)
+@handles_errors
+def synth(stores: int, roles: int, jobs: int, tenants: int, seed: int, clean: bool, out_dir: str) -> None:
+    """Write a synthetic estate with planted violations, for scale tests and benchmarks.
+
+    Every violation planted is listed in OUT/planted.json as (check, source store, sink):
+    `tenant-audit run OUT/inventory` must report each of them; with --clean it must report nothing.
+    """
+    from audit import synth as synthetic
+
+    if tenants * 2 > stores:
+        raise UsageError(f"{tenants} tenants need at least {tenants * 2} stores", "raise --stores or lower --tenants")
+    estate = synthetic.generate(stores, roles, jobs, tenants, seed=seed, leaks=not clean)
+    files = synthetic.documents(estate)
+    out = Path(out_dir)
+    planted = files.pop(synthetic.PLANTED)
+    write_all(out / "inventory", files)
+    write_all(out, {synthetic.PLANTED: planted})
+    stdout().print(
+        f"wrote {out / 'inventory'}: {len(estate.stores):,} stores, {len(estate.principals):,} principals, "
+        f"{len(estate.jobs):,} jobs, {len(estate.tenants):,} tenants; "
+        f"{len(estate.planted)} planted violation(s) in {out / synthetic.PLANTED}",
+        markup=False,
+    )
