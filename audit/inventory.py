@@ -107,18 +107,24 @@ class Inventory:
         return self._protected_stores
 
     def is_training_sink(self, store: Store) -> bool:
-        return self._facts(store)[0]
+        return (self._store_facts.get(store.id) or self._facts(store))[0]
 
     def is_protected(self, store: Store) -> bool:
-        return self._facts(store)[1]
+        return (self._store_facts.get(store.id) or self._facts(store))[1]
 
     def max_retention(self, store: Store) -> int | None:
         """The strictest maximum retention of the store's classes (None: no maximum)."""
-        return self._facts(store)[2]
+        return (self._store_facts.get(store.id) or self._facts(store))[2]
 
     @cached_property
     def _locations(self) -> dict[str, str | None]:
         return {store.id: s3_identity(store.arn, store.location) for store in self.stores.values()}
+
+    def s3_location(self, store: Store) -> str | None:
+        """The store's ``s3://bucket/prefix/`` identity (None: not in S3)."""
+        if store.id in self._locations and self.stores.get(store.id) is store:
+            return self._locations[store.id]
+        return s3_identity(store.arn, store.location)
 
     @cached_property
     def _by_location(self) -> dict[str, Store]:
@@ -146,11 +152,19 @@ class Inventory:
             self._enclosing[store.id] = found
         return found
 
+    @cached_property
+    def _enclosed(self) -> dict[str, list[Store]]:
+        """The enclosing stores of every store inside another (most are not)."""
+        return {store.id: found for store in self.stores.values() if (found := self.enclosing(store))}
+
     def setting(self, store: Store, field_name: str) -> tuple[Any, Store | None]:
         """A bucket-level setting as it applies to the store: its own if stated, else the
         nearest enclosing store's. Returns (value, the store that states it) or (None, None)."""
-        for holder in (store, *self.enclosing(store)):
-            if field_name in holder.model_fields_set:
+        if field_name in store.__pydantic_fields_set__:
+            return getattr(store, field_name), store
+        enclosing = self._enclosed.get(store.id, ()) if store.id in self.stores else self.enclosing(store)
+        for holder in enclosing:
+            if field_name in holder.__pydantic_fields_set__:
                 return getattr(holder, field_name), holder
         return None, None
 

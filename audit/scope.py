@@ -46,14 +46,17 @@ def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
 
 def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
     zones: dict[str, dict[str, Any]] = {}
-    for _, data in graph.node_items():
-        if data.node_type not in ("store", "principal", "job"):
+    columns = (graph.column(name) for name in ("node_type", "zone", "account", "entity"))
+    for node_type, node_zone, account, entity in zip(*columns, strict=True):
+        if node_type not in ("store", "principal", "job"):
             continue  # the public and third parties live in no zone of ours
-        zone = data.zone or "unknown"
-        entry = zones.setdefault(zone, {"accounts": set(), "store": [], "principal": [], "job": []})
-        if data.account:
-            entry["accounts"].add(data.account)
-        entry[data.node_type].append(data.entity)
+        zone = node_zone or "unknown"
+        entry = zones.get(zone)
+        if entry is None:
+            entry = zones[zone] = {"accounts": set(), "store": [], "principal": [], "job": []}
+        if account:
+            entry["accounts"].add(account)
+        entry[node_type].append(entity)
     classes: dict[str, list[str]] = {}
     for store in inventory.stores.values():
         for cls in store.classes or ["(unclassified)"]:
@@ -67,8 +70,8 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         if principal.tenant:
             tenant_principals.setdefault(principal.tenant, []).append(principal.id)
     gates: dict[str, list[str]] = {}
-    for node, data in graph.node_items():
-        for gate in data.gates:
+    for node, performed in zip(graph.keys, graph.column("gates"), strict=True):
+        for gate in performed:
             gates.setdefault(gate, []).append(node)
     return {
         "accounts": [
@@ -109,7 +112,7 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         "training_sinks": _capped(graph.training_sinks()),
         "map": flow_map(graph),
         "pseudo_nodes": sorted(
-            n for n, data in graph.node_items() if data.node_type in (NodeType.PUBLIC.value, NodeType.EXTERNAL.value)
+            graph.keys[i] for i in np.flatnonzero(graph.type_mask(NodeType.PUBLIC, NodeType.EXTERNAL)).tolist()
         ),
     }
 
@@ -130,15 +133,25 @@ def _group(data: Mapping[str, Any]) -> str:
 
 def flow_map(graph: DataGraph) -> dict[str, Any]:
     """The data map: nodes grouped by zone and what they are, with edge counts between groups."""
-    key_of: dict[str, tuple[str, str]] = {}
+    key_of: list[tuple[str, str]] = []  # by node index
     sizes: dict[tuple[str, str], dict[str, int]] = {}
-    for node, data in graph.node_items():
-        zone = "outside" if data.node_type in ("public", "external") else (data.zone or "unknown")
-        key = (zone, _group(data))
-        key_of[node] = key
-        counts = sizes.setdefault(key, {"nodes": 0})
+    drawn: dict[tuple[Any, ...], str] = {}  # most nodes share their few drawing attributes
+    columns = (graph.column(n) for n in ("node_type", "zone", "classes", "gates", "training_sink"))
+    for node_type, node_zone, classes, gates, sink in zip(*columns, strict=True):
+        zone = "outside" if node_type in ("public", "external") else (node_zone or "unknown")
+        looks = (node_type, classes[:1], gates, sink)
+        group = drawn.get(looks)
+        if group is None:
+            group = drawn[looks] = _group(
+                {"node_type": node_type, "classes": classes, "gates": gates, "training_sink": sink}
+            )
+        key = (zone, group)
+        key_of.append(key)
+        counts = sizes.get(key)
+        if counts is None:
+            counts = sizes[key] = {"nodes": 0}
         counts["nodes"] += 1
-        counts[data.node_type] = counts.get(data.node_type, 0) + 1
+        counts[node_type] = counts.get(node_type, 0) + 1
     kept = set(sorted(sizes, key=lambda k: -sizes[k]["nodes"])[:MAP_GROUPS])
 
     def name(key: tuple[str, str]) -> tuple[str, str]:
@@ -149,9 +162,10 @@ def flow_map(graph: DataGraph) -> dict[str, Any]:
         entry = groups.setdefault(name(key), {"zone": name(key)[0], "label": name(key)[1], "nodes": 0})
         entry["nodes"] += counts["nodes"]
     # edges between groups, counted with arrays (an estate has millions of edges)
-    names = sorted({name(key) for key in key_of.values()})
+    names = sorted({name(key) for key in sizes})
     number = {group: i for i, group in enumerate(names)}
-    group_of = np.fromiter((number[name(key_of[n])] for n in graph.keys), dtype=np.int64, count=len(graph.keys))
+    numbered = {key: number[name(key)] for key in sizes}
+    group_of = np.fromiter((numbered[key] for key in key_of), dtype=np.int64, count=len(key_of))
     frozen = graph.frozen
     a, b = group_of[frozen.src], group_of[frozen.dst]
     across = a != b

@@ -23,32 +23,29 @@ class TrustParams(BaseModel):
     unused_days: int = Field(default=90, ge=1)
 
 
-def _grouped(edges: list[tuple[str, EdgeData]]) -> list[tuple[str, dict[str, EdgeData]]]:
-    """Edges by the node at their other end (sorted), then by kind."""
-    grouped: dict[str, dict[str, EdgeData]] = {}
-    for other, data in edges:
-        grouped.setdefault(other, {})[data["kind"]] = data
-    return sorted(grouped.items())
-
-
 def _protected_read_edges(ctx: CheckContext[Any], kinds: tuple[EdgeKind, ...]) -> list[int]:
     """Edges of these kinds out of protected stores, by store, reader and kind (vectorised:
-    an estate has millions of edges)."""
+    an estate has millions of edges; computed once per graph)."""
     graph = ctx.graph
+    memo = ("protected-read-edges", kinds)
+    found: list[int] | None = graph.memo.get(memo)
+    if found is not None:
+        return found
     frozen = graph.frozen
     protected = np.zeros(graph.number_of_nodes(), dtype=np.bool_)
-    for store in ctx.inventory.protected_stores():
-        protected[graph.index_of(f"store:{store.id}")] = True
+    index_of = graph.index_of
+    protected[[index_of(f"store:{store.id}") for store in ctx.inventory.protected_stores()]] = True
     wanted = np.isin(frozen.kind, [KIND_CODE[k] for k in kinds]) & protected[frozen.src]
     edges = np.flatnonzero(wanted)
     rank = graph.compiled.rank
     order = np.lexsort((frozen.kind[edges], rank[frozen.dst[edges]], rank[frozen.src[edges]]))
-    return [int(e) for e in edges[order]]
+    found = graph.memo[memo] = edges[order].tolist()
+    return found
 
 
-def _protected_reads(ctx: CheckContext[Any]) -> Iterator[tuple[str, str, EdgeData]]:
+def _protected_reads(ctx: CheckContext[Any], eids: list[int]) -> Iterator[tuple[str, str, EdgeData]]:
     keys, frozen = ctx.graph.keys, ctx.graph.frozen
-    for eid in _protected_read_edges(ctx, (EdgeKind.READS, EdgeKind.CAN_READ)):
+    for eid in eids:
         yield keys[int(frozen.src[eid])], keys[int(frozen.dst[eid])], EdgeData(ctx.graph, eid)
 
 
@@ -59,11 +56,9 @@ def access_table(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     Example row: ``api-logs | billing-rollup-role (principal) | can-read | potential | described access``
     """
     rows: list[list[str]] = []
-    total = 0
-    for store, reader, data in _protected_reads(ctx):
-        total += 1
-        if len(rows) >= ACCESS_ROWS:
-            continue  # counted; the table keeps the first rows (the evidence is built for those only)
+    eids = _protected_read_edges(ctx, (EdgeKind.READS, EdgeKind.CAN_READ))
+    # every edge is counted; the table keeps the first rows (the evidence is built for those only)
+    for store, reader, data in _protected_reads(ctx, eids[:ACCESS_ROWS]):
         why = "; ".join(e.detail for e in data["evidence"] if e.kind != "iam-layers")
         rows.append(
             [
@@ -78,7 +73,7 @@ def access_table(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         title="Who can read protected data",
         columns=["store", "reader", "edge", "kind", "why"],
         rows=rows,
-        total=total,
+        total=len(eids),
     )
 
 
@@ -107,18 +102,12 @@ def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not ctx.inventory.protected_stores():
         yield ctx.nothing_in_scope("store of a protected class")
-    verdicts: dict[int, bool] = {}  # per statement: statements are shared by many edges
 
     def wildcard(statement: Mapping[str, Any]) -> bool:
-        known = verdicts.get(id(statement))
-        if known is None:
-            known = statement.get("Effect") == "Allow" and _is_wildcard(dict(statement))
-            verdicts[id(statement)] = known
-        return known
+        return statement.get("Effect") == "Allow" and _is_wildcard(dict(statement))
 
-    for store, reader, data in _protected_reads(ctx):
-        if not any(wildcard(s) for s in ctx.graph.cited_statements(data.eid)):
-            continue
+    eids = _protected_read_edges(ctx, (EdgeKind.READS, EdgeKind.CAN_READ))
+    for store, reader, data in _protected_reads(ctx, ctx.graph.edges_citing(eids, wildcard)):
         wild = [
             e
             for e in data["evidence"]
@@ -173,24 +162,31 @@ def trusts_are_narrow(ctx: CheckContext[TrustParams]) -> Iterator[Outcome]:
         ACC-003-7a6b5c4d3e2f  MEDIUM  potential
         break-glass-role can be assumed by anyone (public), with no condition
     """
-    for principal in sorted(ctx.graph.nodes_of(NodeType.PRINCIPAL)):
-        for assumer, edges in _grouped(ctx.graph.out_edges(principal)):  # can-assume runs role -> assumer
-            data = edges.get("can-assume")
-            kind = ctx.graph.node(assumer)["node_type"]
-            if data is None or kind not in (NodeType.PUBLIC.value, NodeType.EXTERNAL.value) or data["conditional"]:
-                continue
-            who = "anyone (public)" if kind == NodeType.PUBLIC.value else f"foreign {assumer}"
-            hops = witness(ctx.graph, [principal, assumer], declared_only=False)
-            violation = Violation(principal, assumer, "potential", hops)
-            yield ctx.finding(
-                endpoints=(assumer, principal),
-                kind="potential",
-                violation=violation,
-                message=f"{ctx.graph.node(principal)['entity']} can be assumed by {who} with no condition",
-            )
+    graph = ctx.graph
+    keys, frozen = graph.keys, graph.frozen
+    outsider = graph.type_mask(NodeType.PUBLIC, NodeType.EXTERNAL)
+    open_trusts = np.flatnonzero(  # can-assume runs role -> assumer
+        (frozen.kind == KIND_CODE[EdgeKind.CAN_ASSUME])
+        & ~frozen.conditional
+        & outsider[frozen.dst]
+        & graph.type_mask(NodeType.PRINCIPAL)[frozen.src]
+    ).tolist()
+    for principal, assumer in sorted((keys[int(frozen.src[e])], keys[int(frozen.dst[e])]) for e in open_trusts):
+        kind = graph.node(assumer)["node_type"]
+        who = "anyone (public)" if kind == NodeType.PUBLIC.value else f"foreign {assumer}"
+        hops = witness(ctx.graph, [principal, assumer], declared_only=False)
+        violation = Violation(principal, assumer, "potential", hops)
+        yield ctx.finding(
+            endpoints=(assumer, principal),
+            kind="potential",
+            violation=violation,
+            message=f"{ctx.graph.node(principal)['entity']} can be assumed by {who} with no condition",
+        )
     horizon = (ctx.now - timedelta(days=ctx.params.unused_days)).date()
-    keys, frozen = ctx.graph.keys, ctx.graph.frozen
-    readers = {keys[int(frozen.dst[e])] for e in _protected_read_edges(ctx, (EdgeKind.CAN_READ,))}
+    if not any("last_used" in p.__pydantic_fields_set__ for p in ctx.inventory.principals.values()):
+        return  # no principal's last use is known
+    reading = _protected_read_edges(ctx, (EdgeKind.CAN_READ,))
+    readers = {keys[i] for i in np.unique(frozen.dst[reading]).tolist()}
     for node in sorted(readers):
         reader = ctx.inventory.principals.get(ctx.graph.node(node)["entity"])
         if reader is None or "last_used" not in reader.model_fields_set:

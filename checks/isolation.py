@@ -139,9 +139,9 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     graph = ctx.graph
     owners = {
-        data["tenant"]
-        for _, data in graph.node_items()
-        if data["tenant"] is not None and data["node_type"] == NodeType.STORE.value
+        tenant
+        for tenant, store in zip(graph.column("tenant"), graph.type_mask(NodeType.STORE).tolist(), strict=True)
+        if tenant is not None and store
     }
     for tenant in sorted(set(ctx.inventory.tenants) - owners):
         yield ctx.gap(f"tenant:{tenant}", f"tenant {tenant} owns no described store: its isolation was not checked")
@@ -185,8 +185,11 @@ def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
           research-scratch -reads-> scratch-mix -writes-> pretrain-mix
     """
     graph = ctx.graph
+    stores = graph.type_mask(NodeType.STORE).tolist()
     sources = sorted(
-        n for n, data in graph.node_items() if data["node_type"] == NodeType.STORE.value and not data["classes"]
+        n
+        for n, store, classes in zip(graph.keys, stores, graph.column("classes"), strict=True)
+        if store and not classes
     )
     for violation in no_path(graph, sources, graph.training_sinks()):
         source, sink = _name(violation.source), _name(violation.target)

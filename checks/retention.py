@@ -22,15 +22,32 @@ from audit.model import Store
 @dataclass(frozen=True)
 class Retention:
     days: int | None  # None: kept forever
-    evidence: Evidence
+    holder: Store  # the store whose setting or lifecycle rule states it
+    field_name: str
+    detail: str | None = None
+
+    def evidence(self, ctx: CheckContext[Any]) -> Evidence:
+        return ctx.evidence(self.holder, self.field_name, self.detail)
 
 
 def retention(inventory: Inventory, store: Store, ctx: CheckContext[Any]) -> Retention | None:
-    """How long the store's current objects live; None when no source says."""
-    if "retention_days" in store.model_fields_set:
-        return Retention(store.retention_days, ctx.evidence(store, "retention_days"))
+    """How long the store's current objects live; None when no source says (computed once
+    per store: several checks ask)."""
+    known: dict[str, Retention | None] = ctx.graph.memo.setdefault("retention", {})
+    if store.id in known and inventory.stores.get(store.id) is store:
+        return known[store.id]
+    found = known[store.id] = _retention(inventory, store)
+    return found
+
+
+def _retention(inventory: Inventory, store: Store) -> Retention | None:
+    if "retention_days" in store.__pydantic_fields_set__:
+        return Retention(store.retention_days, store, "retention_days")
+    enclosing = inventory.enclosing(store)
+    if not store.lifecycle and not enclosing:
+        return None
     location = s3_identity(store.arn, store.location) or ""
-    for holder in (store, *inventory.enclosing(store)):
+    for holder in (store, *enclosing):
         holder_location = s3_identity(holder.arn, holder.location) or ""
         key_prefix = location[len(holder_location) :]
         covering = [r for r in holder.lifecycle if r.expiration_days is not None and key_prefix.startswith(r.prefix)]
@@ -38,24 +55,22 @@ def retention(inventory: Inventory, store: Store, ctx: CheckContext[Any]) -> Ret
             rule = min(covering, key=lambda r: r.expiration_days or 0)
             return Retention(
                 rule.expiration_days,
-                ctx.evidence(
-                    holder,
-                    "lifecycle",
-                    f"{holder.id}: lifecycle rule for prefix '{rule.prefix}' expires objects "
-                    f"after {rule.expiration_days} days",
-                ),
+                holder,
+                "lifecycle",
+                f"{holder.id}: lifecycle rule for prefix '{rule.prefix}' expires objects "
+                f"after {rule.expiration_days} days",
             )
-        if holder is not store and "retention_days" in holder.model_fields_set:
-            return Retention(holder.retention_days, ctx.evidence(holder, "retention_days"))
+        if holder is not store and "retention_days" in holder.__pydantic_fields_set__:
+            return Retention(holder.retention_days, holder, "retention_days")
     return None
 
 
 def _limited(ctx: CheckContext[NoParams]) -> list[tuple[Store, int]]:
-    limited = []
-    for store in ctx.inventory.sorted_stores():
-        limit = ctx.inventory.max_retention(store)
-        if limit is not None:
-            limited.append((store, limit))
+    """The stores holding a class with a maximum retention, with that maximum (by id)."""
+    limited: list[tuple[Store, int]] | None = ctx.graph.memo.get("retention-limited")
+    if limited is None:
+        limits = ((store, ctx.inventory.max_retention(store)) for store in ctx.inventory.sorted_stores())
+        limited = ctx.graph.memo["retention-limited"] = [(s, limit) for s, limit in limits if limit is not None]
     return limited
 
 
@@ -87,7 +102,7 @@ def retention_within_limit(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         elif kept.days is not None and kept.days > limit:
             yield ctx.store_finding(
                 store,
-                evidence=[kept.evidence],
+                evidence=[kept.evidence(ctx)],
                 message=f"{store.id} keeps data for {kept.days} days; its classes allow "
                 f"{_limit_text(ctx, store, limit)}",
                 details={"retention_days": kept.days, "limit_days": limit},
@@ -109,7 +124,7 @@ def expiration_exists(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         if kept is not None and kept.days is None:
             yield ctx.store_finding(
                 store,
-                evidence=[kept.evidence],
+                evidence=[kept.evidence(ctx)],
                 message=f"{store.id} has no expiration: data is kept forever; its classes allow "
                 f"{_limit_text(ctx, store, limit)}",
                 details={"retention_days": None, "limit_days": limit},
@@ -172,7 +187,7 @@ def noncurrent_versions_expire(ctx: CheckContext[NoParams]) -> Iterator[Outcome]
             total = kept.days + noncurrent
             yield ctx.store_finding(
                 store,
-                evidence=[kept.evidence, *evidence],
+                evidence=[kept.evidence(ctx), *evidence],
                 message=(
                     f"{store.id} keeps an object {kept.days} days and its noncurrent version {noncurrent} more "
                     f"({total} days); its classes allow {_limit_text(ctx, store, limit)}"

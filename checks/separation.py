@@ -107,10 +107,11 @@ def training_reads_serving_through_gates(ctx: CheckContext[NoParams]) -> Iterato
         yield ctx.nothing_in_scope("serving and training accounts (zones)")
     graph = ctx.graph
     frozen, keys = graph.frozen, graph.keys
-    serving_store = np.fromiter(
-        (d.node_type == NodeType.STORE.value and d.zone == "serving" for _, d in graph.node_items()), dtype=np.bool_
+    zone, gates = graph.column("zone"), graph.column("gates")
+    serving_store = graph.type_mask(NodeType.STORE) & np.fromiter((z == "serving" for z in zone), np.bool_, len(zone))
+    ungated_training = np.fromiter(
+        (z == "training" and not g for z, g in zip(zone, gates, strict=True)), np.bool_, len(zone)
     )
-    ungated_training = np.fromiter((d.zone == "training" and not d.gates for _, d in graph.node_items()), np.bool_)
     reading = np.isin(frozen.kind, [KIND_CODE[EdgeKind(k)] for k in READ_EDGES])
     crossing = np.flatnonzero(reading & serving_store[frozen.src] & ungated_training[frozen.dst])
     pairs = sorted({(keys[int(frozen.src[e])], keys[int(frozen.dst[e])]) for e in crossing})

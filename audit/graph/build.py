@@ -20,8 +20,7 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
         if extra not in graph:
             node_type = NodeType.PUBLIC if extra == PUBLIC_NODE else NodeType.EXTERNAL
             graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
-    for edge in access.edges:
-        graph.add_edge(edge.source, edge.target, edge.kind, edge.evidence, conditional=edge.conditional)
+    graph.add_edges(access.edges)
     add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
     graph.freeze()
@@ -152,48 +151,66 @@ class Stated:
 
 def _add_declared_edges(graph: DataGraph) -> None:
     inv = graph.inventory
+    store, job_, principal = (f"{t.value}:" for t in (NodeType.STORE, NodeType.JOB, NodeType.PRINCIPAL))
+    reads, writes, runs_as, run_by = EdgeKind.READS, EdgeKind.WRITES, EdgeKind.RUNS_AS, EdgeKind.RUN_BY
+    edges: list[tuple[str, str, EdgeKind, Stated, bool]] = []
+    add = edges.append
     for job in inv.jobs.values():
-        me = node_key(NodeType.JOB, job.id)
+        me = job_ + job.id
         for index, store_id in enumerate(job.reads):
-            graph.add_edge(
-                node_key(NodeType.STORE, store_id),
-                me,
-                EdgeKind.READS,
-                Stated(job, f"reads[{index}]", "job {} reads {}", job.id, store_id),
+            add(
+                (
+                    store + store_id,
+                    me,
+                    reads,
+                    Stated(job, f"reads[{index}]", "job {} reads {}", job.id, store_id),
+                    False,
+                )
             )
         for index, store_id in enumerate(job.writes):
-            graph.add_edge(
-                me,
-                node_key(NodeType.STORE, store_id),
-                EdgeKind.WRITES,
-                Stated(job, f"writes[{index}]", "job {} writes {}", job.id, store_id),
+            add(
+                (
+                    me,
+                    store + store_id,
+                    writes,
+                    Stated(job, f"writes[{index}]", "job {} writes {}", job.id, store_id),
+                    False,
+                )
             )
         if job.runs_as is not None:
-            runner = node_key(NodeType.PRINCIPAL, job.runs_as)
-            graph.add_edge(
-                me, runner, EdgeKind.RUNS_AS, Stated(job, "runs_as", "job {} runs as {}", job.id, job.runs_as)
-            )
+            runner = principal + job.runs_as
+            add((me, runner, runs_as, Stated(job, "runs_as", "job {} runs as {}", job.id, job.runs_as), False))
             # The job holds the principal's permissions: whatever the principal can read
             # can reach the job's code, even if the job does not declare reading it.
-            graph.add_edge(
-                runner,
-                me,
-                EdgeKind.RUN_BY,
-                Stated(job, "runs_as", "{}'s permissions are used by job {}", job.runs_as, job.id),
+            add(
+                (
+                    runner,
+                    me,
+                    run_by,
+                    Stated(job, "runs_as", "{}'s permissions are used by job {}", job.runs_as, job.id),
+                    False,
+                )
             )
-    for store in inv.stores.values():
-        for index, target in enumerate(store.replicates_to):
-            graph.add_edge(
-                node_key(NodeType.STORE, store.id),
-                node_key(NodeType.STORE, target),
-                EdgeKind.REPLICATES,
-                Stated(store, f"replicates_to[{index}]", "{} replicates to {}", store.id, target),
+    for each in inv.stores.values():
+        for index, target in enumerate(each.replicates_to):
+            add(
+                (
+                    store + each.id,
+                    store + target,
+                    EdgeKind.REPLICATES,
+                    Stated(each, f"replicates_to[{index}]", "{} replicates to {}", each.id, target),
+                    False,
+                )
             )
     for flow in inv.flows:
         note = f" ({flow.note})" if flow.note else ""
-        graph.add_edge(
-            node_key(NodeType.STORE, flow.source),
-            node_key(NodeType.STORE, flow.to),
-            EdgeKind.FLOWS,
-            Stated(flow, "from", "data flows from {} to {}{}", flow.source, flow.to, note),
+        add(
+            (
+                store + flow.source,
+                store + flow.to,
+                EdgeKind.FLOWS,
+                Stated(flow, "from", "data flows from {} to {}{}", flow.source, flow.to, note),
+                False,
+            )
         )
+    graph.add_edges(edges)

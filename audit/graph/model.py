@@ -11,7 +11,7 @@ available as :attr:`DataGraph.nx`, materialised on demand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
@@ -234,6 +234,8 @@ class DataGraph:
         self._conditional: list[bool] = []
         self._proofs: list[Any] = []
         self._frozen: Frozen | None = None
+        # what checks derive from the complete graph and share (cleared when it changes)
+        self.memo: dict[Any, Any] = {}
 
     # -- building --------------------------------------------------------------------------
 
@@ -241,6 +243,7 @@ class DataGraph:
         data = NodeData(node_type.value, entity, **attrs)
         if key in self._index:
             self._nodes[self._index[key]] = data
+            self._thaw()
             return
         self._index[key] = len(self._keys)
         self._keys.append(key)
@@ -258,6 +261,16 @@ class DataGraph:
         self._proofs.append(evidence if hasattr(evidence, "evidence") else tuple(evidence))
         self._thaw()
 
+    def add_edges(self, edges: Sequence[tuple[str, str, EdgeKind, Iterable[Evidence] | Proof, bool]]) -> None:
+        """Add many (source, target, kind, evidence or proof, conditional) edges at once."""
+        index = self._index
+        self._src.extend([index[edge[0]] for edge in edges])
+        self._dst.extend([index[edge[1]] for edge in edges])
+        self._kind.extend([KIND_CODE[edge[2]] for edge in edges])
+        self._conditional.extend([edge[4] for edge in edges])
+        self._proofs.extend([edge[3] if hasattr(edge[3], "evidence") else tuple(edge[3]) for edge in edges])
+        self._thaw()
+
     def _thaw(self) -> None:
         if self._frozen is not None:
             self._frozen = None
@@ -265,6 +278,8 @@ class DataGraph:
             self.__dict__.pop("nx", None)
             self.__dict__.pop("_by_class", None)
             self.__dict__.pop("_sinks", None)
+        if self.memo:
+            self.memo.clear()
 
     def freeze(self) -> Frozen:
         """Deduplicate the edges and index them (once; adding more thaws the graph)."""
@@ -320,12 +335,32 @@ class DataGraph:
     def node(self, key: str) -> NodeData:
         return self._nodes[self._index[key]]
 
+    def column(self, name: str) -> list[Any]:
+        """One node attribute for every node, by node index (computed once per graph)."""
+        if name not in NodeData.FIELDS:
+            raise KeyError(name)
+        found = self.memo.get(("column", name))
+        if found is None:
+            found = self.memo[("column", name)] = [getattr(data, name) for data in self._nodes]
+        return found
+
+    def type_mask(self, *node_types: NodeType) -> npt.NDArray[np.bool_]:
+        """Per node index: is the node of one of these types (computed once per graph)."""
+        key = ("type-mask", *sorted(t.value for t in node_types))
+        found = self.memo.get(key)
+        if found is None:
+            wanted = {t.value for t in node_types}
+            kinds = self.column("node_type")
+            found = self.memo[key] = np.fromiter((k in wanted for k in kinds), np.bool_, len(kinds))
+        return found
+
     def node_items(self) -> Iterator[tuple[str, NodeData]]:
         """Every node with its attributes."""
         return zip(self._keys, self._nodes, strict=True)
 
     def nodes_of(self, node_type: NodeType) -> Iterator[str]:
-        return (n for n, data in self.node_items() if data.node_type == node_type.value)
+        wanted = node_type.value
+        return (n for n, kind in zip(self._keys, self.column("node_type"), strict=True) if kind == wanted)
 
     def number_of_nodes(self) -> int:
         return len(self._keys)
@@ -363,13 +398,43 @@ class DataGraph:
     def edges_between(self, u: str, v: str) -> list[EdgeData]:
         return [edge for target, edge in self.out_edges(u) if target == v]
 
-    def cited_statements(self, eid: int) -> Iterator[Mapping[str, Any]]:
-        """The IAM policy statements (raw JSON) an edge rests on, without building its evidence."""
-        for proof in self.frozen.proofs[eid]:
-            if hasattr(proof, "statements"):
-                yield from proof.statements()
-            elif not hasattr(proof, "evidence"):
-                yield from (e.statement for e in proof if e.kind == "iam-statement" and e.statement)
+    def edges_citing(self, eids: Iterable[int], wanted: Callable[[Mapping[str, Any]], bool]) -> list[int]:
+        """The edges among ``eids`` that rest on at least one IAM statement ``wanted`` accepts.
+
+        Each statement is judged once, and so is each group of statements that many edges
+        share (one grant reaching many stores), whatever the number of edges.
+        """
+        proofs = self.frozen.proofs
+        by_statement: dict[int, bool] = {}
+        by_group: dict[int, bool] = {}
+
+        def judged(statements: Iterable[Mapping[str, Any]]) -> bool:
+            for statement in statements:
+                verdict = by_statement.get(id(statement))
+                if verdict is None:
+                    verdict = by_statement[id(statement)] = wanted(statement)
+                if verdict:
+                    return True
+            return False
+
+        found = []
+        for eid in eids:
+            for proof in proofs[eid]:
+                group = getattr(proof, "group", None)
+                if group is not None:
+                    verdict = by_group.get(id(group))
+                    if verdict is None:
+                        verdict = by_group[id(group)] = judged(proof.statements())
+                elif hasattr(proof, "statements"):
+                    verdict = judged(proof.statements())
+                elif hasattr(proof, "evidence"):
+                    verdict = False  # a declared fact: no statement
+                else:
+                    verdict = judged(e.statement for e in proof if e.kind == "iam-statement" and e.statement)
+                if verdict:
+                    found.append(eid)
+                    break
+        return found
 
     def evidence(self, eid: int) -> tuple[Evidence, ...]:
         """The evidence of an edge, built from its proofs (duplicates dropped, order kept)."""

@@ -117,10 +117,9 @@ def only_through(
 
 def _carrying(graph: DataGraph, gate: str) -> BoolArray:
     compiled = graph.compiled
+    gates = graph.column("gates")
     blocked = np.zeros(compiled.size, dtype=np.bool_)
-    for node, data in graph.node_items():
-        if gate in data["gates"]:
-            blocked[compiled.index[node]] = True
+    blocked[compiled.rank] = np.fromiter((gate in g for g in gates), np.bool_, len(gates))
     return blocked
 
 
@@ -141,18 +140,16 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
     whose data does reach another's are then traversed, for their witness paths.
     """
     compiled = graph.compiled
-    tenants = sorted({data["tenant"] for _, data in graph.node_items() if data["tenant"] is not None})
+    column = graph.column("tenant")
+    tenants = sorted({t for t in column if t is not None})
     if not tenants:
         return []
     number = {tenant: i for i, tenant in enumerate(tenants)}
-    owner = np.full(compiled.size, -1, dtype=np.int64)  # tenant of a store or principal
-    seed = np.full(compiled.size, -1, dtype=np.int64)  # tenant of a store: where its data starts
-    for node, data in graph.node_items():
-        if data["tenant"] is not None:
-            index = compiled.index[node]
-            owner[index] = number[data["tenant"]]
-            if data["node_type"] == NodeType.STORE.value:
-                seed[index] = number[data["tenant"]]
+    owner = np.empty(compiled.size, dtype=np.int64)  # tenant of a store or principal, else -1
+    owner[compiled.rank] = np.fromiter((-1 if t is None else number[t] for t in column), np.int64, len(column))
+    stores = np.zeros(compiled.size, dtype=np.bool_)
+    stores[compiled.rank] = graph.type_mask(NodeType.STORE)
+    seed = np.where(stores, owner, -1)  # tenant of a store: where its data starts
     pairs: dict[tuple[int, int], str] = {}
     for kind, declared_only in (("declared", True), ("potential", False)):
         bits = _tenant_reach(compiled, seed, len(tenants), declared_only)
@@ -193,6 +190,7 @@ def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int, declare
     src, dst = compiled.src[keep], compiled.dst[keep]
     matrix = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
     count, labels = connected_components(matrix, directed=True, connection="strong")
+    labels = labels.astype(np.int64)  # int32 from scipy: label * count would overflow
     words = max(1, (tenants + 63) // 64)
     bits = np.zeros((count, words), dtype=np.uint64)
     seeded = np.flatnonzero(seed >= 0)

@@ -17,16 +17,16 @@ from typing import Any
 from audit.coverage import CoverageGap
 from audit.graph.access import GRAPH_CHECKS, AccessEdge, AccessResult
 from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, external_key, node_key
-from audit.iam.evaluate import Decision, KeyPolicy, Layer, Subject, Target, _same_account, _strongest, decide
+from audit.iam.evaluate import Decision, KeyPolicy, Layer, Subject, Target, _strongest, decide
 from audit.iam.glob import literal_head, shape, substitute_variables
 from audit.iam.policy import Policy, PolicyError, Resource, Statement, parse_policy
 from audit.inventory import FEDERATED_PROVIDER, Inventory, arn_account
-from audit.locations import s3_identity
 from audit.model import Entity, Principal
 
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 WRITE_ACTIONS = ("s3:PutObject",)
 KMS_ACTION = {"read": "kms:Decrypt", "write": "kms:GenerateDataKey"}
+DATA_ACTIONS = (*READ_ACTIONS, *WRITE_ACTIONS)
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 _ALL = Statement(
     effect="Allow",
@@ -42,7 +42,7 @@ _ALL = Statement(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class StoreTarget:
     store_id: str
     key: str
@@ -53,28 +53,42 @@ class StoreTarget:
     public_acl: bool
     kms: KeyPolicy | None
     carved_out: tuple[str, ...] = ()  # prefixes inside this store that are stores of their own
-
-    resource: Resource = field(init=False)
-    simple: bool = field(init=False)
-    read_target: Target = field(init=False)
-    write_target: Target = field(init=False)
+    simple: bool = False  # no resource or key policy and no carved-out prefix: identity alone decides
+    # the request targets, made when a pair is evaluated in full (most stores never are)
+    _targets: tuple[Resource, Target, Target] | None = None
 
     def seal(self) -> None:
-        """Make the request targets, once the carved-out prefixes are known."""
-        # no resource or key policy and no carved-out prefix: identity alone can decide
+        """Fix what the targets depend on, once the carved-out prefixes are known."""
         self.simple = not self.policy and self.kms is None and not self.carved_out
-        self.resource = Resource(self.prefix, is_prefix=True, carved_out=self.carved_out)
-        self.read_target, self.write_target = (
-            Target(
-                self.resource,
-                self.account,
-                self.policy,
-                public_blocked=self.public_blocked,
-                kms=self.kms,
-                kms_action=KMS_ACTION[mode] if self.kms else None,
+
+    def _made(self) -> tuple[Resource, Target, Target]:
+        if self._targets is None:
+            resource = Resource(self.prefix, is_prefix=True, carved_out=self.carved_out)
+            read, write = (
+                Target(
+                    resource,
+                    self.account,
+                    self.policy,
+                    public_blocked=self.public_blocked,
+                    kms=self.kms,
+                    kms_action=KMS_ACTION[mode] if self.kms else None,
+                )
+                for mode in ("read", "write")
             )
-            for mode in ("read", "write")
-        )
+            self._targets = (resource, read, write)
+        return self._targets
+
+    @property
+    def resource(self) -> Resource:
+        return self._made()[0]
+
+    @property
+    def read_target(self) -> Target:
+        return self._made()[1]
+
+    @property
+    def write_target(self) -> Target:
+        return self._made()[2]
 
     def target(self, mode: str) -> Target:
         return self.read_target if mode == "read" else self.write_target
@@ -91,6 +105,7 @@ class Context:
     prefix_set: dict[str, list[int]] = field(default_factory=dict)
     gaps: list[CoverageGap] = field(default_factory=list)
     external_accounts: set[str] = field(default_factory=set)
+    reach_of: dict[str, tuple[int, ...] | range] = field(default_factory=dict)  # by Resource pattern
 
     def stores_matching(self, pattern: str) -> Iterator[int]:
         """Indices of stores whose objects a Resource pattern may reach (a superset)."""
@@ -150,21 +165,44 @@ class IamAccess:
                 if statement.effect == "Allow" and _touches_data(statement):
                     for key in _named_subjects(statement, context):
                         candidates.setdefault(key, set()).add(index)
+        edges = result.edges
+        stores = context.stores
         for key in sorted(candidates):
             subject = context.subjects[key]
             grants = bulk.get(key)
             who = str(subject.arn)
+            account = subject.account
             for index in sorted(candidates[key]):
-                store = context.stores[index]
-                if grants is not None and store.simple and _same_account(subject.account, store.account):
+                store = stores[index]
+                if (
+                    grants is not None
+                    and store.simple
+                    and (account is None or store.account is None or account == store.account)
+                ):
                     read, write = grants[0].get(index), grants[1].get(index)  # as is_simple() holds
                 else:
                     read = _first_allowed(subject, READ_ACTIONS, store.read_target)
                     write = _first_allowed(subject, WRITE_ACTIONS, store.write_target)
                 if read is not None:
-                    result.edges.append(_edge(store.key, key, EdgeKind.CAN_READ, read, who, "read", store.store_id))
+                    edges.append(
+                        AccessEdge(
+                            store.key,
+                            key,
+                            EdgeKind.CAN_READ,
+                            Granted(read, who, "read", store.store_id),
+                            read.conditional,
+                        )
+                    )
                 if write is not None:
-                    result.edges.append(_edge(key, store.key, EdgeKind.CAN_WRITE, write, who, "write", store.store_id))
+                    edges.append(
+                        AccessEdge(
+                            key,
+                            store.key,
+                            EdgeKind.CAN_WRITE,
+                            Granted(write, who, "write", store.store_id),
+                            write.conditional,
+                        )
+                    )
 
     # -- the public and third parties ------------------------------------------------------
 
@@ -242,33 +280,48 @@ def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision
     shared: dict[tuple[int, ...], Decision] = {}
     reach: dict[int, set[int]] = {}  # per statement: looked up once, whatever the action
     grants: list[dict[int, Decision]] = []
+
+    def decision_of(statements: list[Statement]) -> Decision:
+        signature = tuple(id(s) for s in statements)
+        decision = shared.get(signature)
+        if decision is None:
+            cited = _strongest(statements)
+            decision = Decision(
+                allowed=True,
+                conditional=any(s.conditional for s in cited),
+                cited=list(dict.fromkeys(cited)),
+                evaluated=list(evaluated),
+                unavailable=list(unavailable),
+            )
+            shared[signature] = decision
+        return decision
+
     for actions in (READ_ACTIONS, WRITE_ACTIONS):
         decided: dict[int, Decision] = {}
+        seen: list[list[Statement]] = []
         for action in actions:
-            allowing: dict[int, list[Statement]] = {}
-            for statement in subject.identity:
-                if not statement.applies_to_action(action):
-                    continue
+            applying = [s for s in subject.identity if s.applies_to_action(action)]
+            if not applying or any(all(s in earlier for s in applying) for earlier in seen):
+                continue  # every store these statements reach is decided already
+            seen.append(applying)
+            for statement in applying:
                 if id(statement) not in reach:
                     reach[id(statement)] = _reached(context, statement)
-                for index in reach[id(statement)]:
+            reaches = [reach[id(s)] for s in applying]
+            if sum(map(len, reaches)) == len(set().union(*reaches)):
+                # no store is reached by two of them (the usual case): one decision per statement
+                for statement, reached in zip(applying, reaches, strict=True):
+                    fresh = reached - decided.keys() if decided else reached
+                    if fresh:
+                        decided.update(dict.fromkeys(fresh, decision_of([statement])))
+                continue
+            allowing: dict[int, list[Statement]] = {}
+            for statement, reached in zip(applying, reaches, strict=True):
+                for index in reached:
                     allowing.setdefault(index, []).append(statement)
             for index, statements in allowing.items():
-                if index in decided:
-                    continue  # an earlier action already allows it
-                signature = tuple(id(s) for s in statements)
-                decision = shared.get(signature)
-                if decision is None:
-                    cited = _strongest(statements)
-                    decision = Decision(
-                        allowed=True,
-                        conditional=any(s.conditional for s in cited),
-                        cited=list(dict.fromkeys(cited)),
-                        evaluated=list(evaluated),
-                        unavailable=list(unavailable),
-                    )
-                    shared[signature] = decision
-                decided[index] = decision
+                if index not in decided:  # else an earlier action already allows it
+                    decided[index] = decision_of(statements)
         grants.append(decided)
     return grants[0], grants[1]
 
@@ -276,28 +329,41 @@ def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision
 def _reached(context: Context, statement: Statement) -> set[int]:
     """Indices of the stores an Allow statement's Resource patterns reach (exactly)."""
     reached: set[int] = set()
-    stores = context.stores
-    for pattern in statement.resources or ():
-        wide = substitute_variables(pattern, widen=True)
-        head, form = shape(wide)
-        if form == 1:
-            # 'head*': exactly the stores under the head (a range of the sorted prefixes)
-            # and those whose prefix the head extends (every store prefix ends with '/')
-            start = bisect.bisect_left(context.prefixes, head)
-            reached.update(range(start, bisect.bisect_left(context.prefixes, head + "\U0010ffff", lo=start)))
-            cut = head.find("/")
-            while cut != -1:
-                reached.update(context.prefix_set.get(head[: cut + 1], ()))
-                cut = head.find("/", cut + 1)
-            continue
-        for index in context.stores_matching(wide):
-            if stores[index].resource.intersects(wide):
-                reached.add(index)
+    known = context.reach_of
+    for wide in statement.wide_resources:
+        found = known.get(wide)
+        if found is None:
+            found = known[wide] = _pattern_reach(context, wide)
+        reached.update(found)
     return reached
 
 
+def _pattern_reach(context: Context, wide: str) -> tuple[int, ...] | range:
+    """Indices of the stores a Resource pattern (variables widened) reaches."""
+    head, form = shape(wide)
+    if form == 1 and head.find("/") == len(head) - 1:
+        # a whole bucket's objects ('arn:aws:s3:::bucket/*', the usual grant): the bucket's
+        # store and the stores carved out of it, found by key
+        exact = context.prefix_set.get(head)
+        if exact is not None and len(exact) == 1 and not context.stores[exact[0]].carved_out:
+            return (exact[0],)
+    if form == 1:
+        # 'head*': exactly the stores under the head (a range of the sorted prefixes)
+        # and those whose prefix the head extends (every store prefix ends with '/')
+        start = bisect.bisect_left(context.prefixes, head)
+        under = range(start, bisect.bisect_left(context.prefixes, head + "\U0010ffff", lo=start))
+        above: list[int] = []
+        cut = head.find("/")
+        while cut != -1:
+            above.extend(context.prefix_set.get(head[: cut + 1], ()))
+            cut = head.find("/", cut + 1)
+        return under if not above else tuple(sorted({*under, *above}))
+    stores = context.stores
+    return tuple(index for index in context.stores_matching(wide) if stores[index].resource.intersects(wide))
+
+
 def _touches_data(statement: Statement) -> bool:
-    return any(statement.applies_to_action(a) for a in (*READ_ACTIONS, *WRITE_ACTIONS))
+    return statement.applies_to_any(DATA_ACTIONS)
 
 
 def _first_allowed(subject: Subject, actions: Iterable[str], target: Target) -> Decision | None:
@@ -320,6 +386,11 @@ class Granted:
         self.who = who
         self.does = does
         self.what = what
+
+    @property
+    def group(self) -> Decision:
+        """Shared by every edge the same grant gives: their statements are the same."""
+        return self.decision
 
     def statements(self) -> list[Mapping[str, Any]]:
         return [s.raw for s in self.decision.cited if s is not _ALL]
@@ -506,7 +577,7 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
     entries: list[StoreTarget] = []
     data_grants = any(_touches_data(s) for subject in context.subjects.values() for s in subject.identity)
     for store in inventory.stores.values():
-        s3 = s3_identity(store.arn, store.location)
+        s3 = inventory.s3_location(store)
         if s3 is None:
             if data_grants:
                 context.gaps.append(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -52,9 +52,20 @@ class Statement:
 
     # Patterns with policy variables substituted, and answers per action: computed once per
     # statement, since one statement is evaluated against many stores.
-    @cached_property
+    @property
     def _wide(self) -> tuple[str, ...]:
-        return tuple(substitute_variables(p, widen=True) for p in self.resources or ())
+        # cached by hand: functools.cached_property takes a lock on every first use, and a
+        # large estate has 10^5 statements each used once or twice
+        found: tuple[str, ...] | None = self.__dict__.get("_wide_patterns")
+        if found is None:
+            found = tuple(substitute_variables(p, widen=True) for p in self.resources or ())
+            self.__dict__["_wide_patterns"] = found
+        return found
+
+    @property
+    def wide_resources(self) -> tuple[str, ...]:
+        """The Resource patterns with policy variables widened to ``*``."""
+        return self._wide
 
     @cached_property
     def _narrow(self) -> tuple[str, ...]:
@@ -68,20 +79,22 @@ class Statement:
     def _not_narrow(self) -> tuple[str, ...]:
         return tuple(substitute_variables(p, widen=False) for p in self.not_resources or ())
 
-    @cached_property
-    def _actions_seen(self) -> dict[str, bool]:
-        return {}
+    _actions_seen: dict[str | tuple[str, ...], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def applies_to_action(self, action: str) -> bool:
         known = self._actions_seen.get(action)
-        if known is not None:
-            return known
-        if self.actions is not None:
-            answer = any(matches(p, action, ignore_case=True) for p in self.actions)
-        else:
-            answer = not any(matches(p, action, ignore_case=True) for p in self.not_actions or ())
-        self._actions_seen[action] = answer
-        return answer
+        if known is None:
+            known = self._actions_seen[action] = _applies(self.actions, self.not_actions, action)
+        return known
+
+    def applies_to_any(self, actions: tuple[str, ...]) -> bool:
+        """Does the statement apply to at least one of these actions? (answered once)"""
+        known = self._actions_seen.get(actions)
+        if known is None:
+            known = self._actions_seen[actions] = any(self.applies_to_action(a) for a in actions)
+        return known
 
     def may_apply_to(self, resource: Resource) -> bool:
         """Could this statement apply to some part of the resource? (used for Allow)"""
@@ -95,6 +108,15 @@ class Statement:
         if self.resources is not None:
             return any(resource.covered_by(p) for p in self._narrow)
         return not any(resource.intersects(p) for p in self._not_wide)
+
+
+@lru_cache(maxsize=65536)
+def _applies(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None, action: str) -> bool:
+    """Does an Action (or NotAction) list apply to the action? Shared by every statement
+    with the same list: an estate's policies repeat a few action lists 10^5 times."""
+    if actions is not None:
+        return any(matches(p, action, ignore_case=True) for p in actions)
+    return not any(matches(p, action, ignore_case=True) for p in not_actions or ())
 
 
 @dataclass(frozen=True)

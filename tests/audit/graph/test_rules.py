@@ -278,3 +278,33 @@ def test_tenant_isolation_by_bitsets_equals_a_traversal_per_tenant(sections: dic
         assert graph.node(first.node)["tenant"] == result.from_tenant
         assert graph.node(last.node)["tenant"] == result.to_tenant
         assert last.node == result.reached[0], "the witness ends at the nearest node reached"
+
+
+def test_tenant_bitsets_are_exact_on_a_graph_with_many_components() -> None:
+    """Beyond 46,341 strongly connected components, label x count no longer fits 32 bits:
+    the bitsets must still say exactly which tenants reach each node."""
+    import numpy as np
+
+    from audit.graph.compiled import CompiledGraph
+    from audit.graph.rules import _tenant_reach
+
+    rng = np.random.default_rng(5)
+    size, tenants = 120_000, 70
+    # a random DAG (edges from lower to higher numbers) with a few cycles thrown in
+    src = rng.integers(0, size - 1, 150_000)
+    dst = np.minimum(src + rng.integers(1, 2_000, len(src)), size - 1)
+    back = rng.integers(1_000, size, 500)
+    src, dst = np.concatenate([src, back]), np.concatenate([dst, back - rng.integers(1, 50, 500)])
+    compiled = CompiledGraph([f"n{i:06d}" for i in range(size)], src, dst, np.ones(len(src), dtype=np.bool_))
+    seed = np.full(size, -1, dtype=np.int64)
+    seeded = rng.choice(size, 300, replace=False)
+    seed[seeded] = rng.integers(0, tenants, len(seeded))
+    bits = _tenant_reach(compiled, seed, tenants, declared_only=True)
+    for tenant in (0, 1, 63, 64, 69):
+        roots = np.flatnonzero(seed == tenant)
+        expected = np.zeros(size, dtype=np.bool_)
+        if len(roots):
+            tree = compiled.bfs(roots)
+            expected[tree.order[1:]] = True
+        got = (bits[:, tenant // 64] >> np.uint64(tenant % 64)) & np.uint64(1)
+        assert np.array_equal(got.astype(np.bool_), expected), tenant
