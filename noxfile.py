@@ -47,9 +47,12 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
     """Speed and memory against baselines measured in the same run (pass arguments after --,
-    e.g. `nox -s benchmarks -- content --training 1000000`)."""
+    e.g. `nox -s benchmarks -- content --training 1000000` or `nox -s benchmarks -- graph
+    --sizes 1000,10000`)."""
     session.install("-e", ".[test,spark]")
     which = session.posargs[0] if session.posargs else "all"
     rest = session.posargs[1:]
+    if which in ("all", "graph"):
+        session.run("python", "-m", "benchmarks.graph_scale", *(rest or ["--iam"]))
     if which in ("all", "content"):
         session.run("python", "-m", "benchmarks.content_scan", "--spark", *rest)

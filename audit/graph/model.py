@@ -455,9 +455,10 @@ class DataGraph:
     @cached_property
     def _by_class(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = {}
-        for node, data in self.node_items():
-            if data.node_type == NodeType.STORE.value:
-                for cls in data.classes:
+        stores = self.type_mask(NodeType.STORE).tolist()
+        for node, store, classes in zip(self._keys, stores, self.column("classes"), strict=True):
+            if store:
+                for cls in classes:
                     index.setdefault(cls, []).append(node)
         return index
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
-from audit.graph.compiled import BoolArray, CompiledGraph, IntArray, Traversal
+from audit.graph.compiled import UNREACHED, BoolArray, CompiledGraph, IntArray, Traversal
 from audit.graph.model import DataGraph, Evidence, NodeType
 
 Kind = Literal["declared", "potential"]
@@ -77,23 +77,23 @@ def _violations_to_sinks(
     if not sources or not sinks:
         return []
     sink_ids = [compiled.index[s] for s in sinks]
+    source_ids = np.fromiter((compiled.index[s] for s in sources), np.int64, len(sources))
+    open_sources = np.ones(len(sources), dtype=np.bool_) if blocked is None else ~blocked[source_ids]
     found: dict[str, Violation] = {}
     for kind, declared_only in (("declared", True), ("potential", False)):
         tree = compiled.bfs(sink_ids, reverse=True, declared_only=declared_only, blocked=blocked)
-        for source in sources:
+        reached = open_sources & (tree.parent[source_ids] != UNREACHED)
+        for position in np.flatnonzero(reached).tolist():  # only the sources that do reach a sink
+            source = sources[position]
             if source in found:
                 continue
-            index = compiled.index[source]
-            if blocked is not None and blocked[index]:
-                continue
-            if tree.reached(index):
-                path = [compiled.nodes[i] for i in tree.chain(index)]
-                found[source] = Violation(
-                    source,
-                    path[-1],
-                    kind,  # type: ignore[arg-type]
-                    witness(graph, path, declared_only=declared_only),
-                )
+            path = [compiled.nodes[i] for i in tree.chain(int(source_ids[position]))]
+            found[source] = Violation(
+                source,
+                path[-1],
+                kind,  # type: ignore[arg-type]
+                witness(graph, path, declared_only=declared_only),
+            )
     return [found[s] for s in sources if s in found]
 
 
@@ -201,19 +201,24 @@ def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int, declare
     )
     a, b = labels[src], labels[dst]
     across = a != b
-    pairs = np.unique(a[across] * count + b[across])  # the condensation's edges, sorted by tail
-    tails, heads = pairs // count, pairs % count
-    starts = np.searchsorted(tails, np.arange(count + 1))
+    # the condensation's edges, deduplicated and grouped by tail (scipy's counting sort)
+    condensed = csr_array((np.ones(int(across.sum()), dtype=np.int8), (a[across], b[across])), shape=(count, count))
+    condensed.sum_duplicates()
+    starts, heads = condensed.indptr.astype(np.int64), condensed.indices.astype(np.int64)
     indegree = np.bincount(heads, minlength=count)
     frontier = np.flatnonzero(indegree == 0)
     while len(frontier):  # Kahn's levels: a component's bits are final when it is reached
         chosen = _spans(starts[frontier], starts[frontier + 1])
         if not len(chosen):
             break
-        np.bitwise_or.at(bits, heads[chosen], bits[tails[chosen]])
-        np.subtract.at(indegree, heads[chosen], 1)
-        touched = np.unique(heads[chosen])
-        frontier = touched[indegree[touched] == 0]
+        targets = heads[chosen]
+        order = np.argsort(targets, kind="stable")
+        targets, tails = targets[order], np.repeat(frontier, starts[frontier + 1] - starts[frontier])[order]
+        first = np.flatnonzero(np.concatenate([[True], targets[1:] != targets[:-1]]))
+        grouped = targets[first]
+        bits[grouped] |= np.bitwise_or.reduceat(bits[tails], first, axis=0)
+        indegree[grouped] -= np.diff(np.append(first, len(targets)))
+        frontier = grouped[indegree[grouped] == 0]
     return bits[labels]
 
 
