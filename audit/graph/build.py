@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from audit.graph.access import AccessDeriver, default_derivers, derive_all
-from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeType, node_key
+from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeData, NodeType
 from audit.inventory import Inventory, arn_account
 from audit.model import Entity
 
@@ -77,46 +77,45 @@ def _add_nodes(graph: DataGraph) -> None:
         return found
 
     empty: frozenset[str] = frozenset()
-    for store in inv.stores.values():
-        account_id, zone = place(store.account)
-        graph.add_node(
-            node_key(NodeType.STORE, store.id),
-            NodeType.STORE,
-            store.id,
-            classes=tuple(store.classes),
-            tenant=store.tenant,
-            passed_gates=frozenset(store.passed_gates) if store.passed_gates else empty,
-            training_sink=inv.is_training_sink(store),
-            account=account_id,
-            zone=zone,
-        )
+    store, principal, job_ = NodeType.STORE.value, NodeType.PRINCIPAL.value, NodeType.JOB.value
+    nodes: list[tuple[str, NodeData]] = []
+    add = nodes.append
+    for each in inv.stores.values():
+        account_id, zone = place(each.account)
+        passed = frozenset(each.passed_gates) if each.passed_gates else empty
+        sink = inv.is_training_sink(each)
+        data = NodeData(store, each.id, tuple(each.classes), each.tenant, empty, passed, sink, account_id, zone)
+        add((f"{store}:{each.id}", data))
     jobs_by_runner: dict[str, list[frozenset[str]]] = {}
     for job in inv.jobs.values():
         if job.runs_as is not None:
             jobs_by_runner.setdefault(job.runs_as, []).append(frozenset(job.gate) if job.gate else empty)
-    for principal in inv.principals.values():
-        account_id, zone = place(principal.account or arn_account(principal.arn))
-        gates = _shared_gates(jobs_by_runner.get(principal.id, []))
-        graph.add_node(
-            node_key(NodeType.PRINCIPAL, principal.id),
-            NodeType.PRINCIPAL,
-            principal.id,
-            tenant=principal.tenant,
-            gates=frozenset(principal.gate) | gates if principal.gate else gates,
-            account=account_id,
-            zone=zone,
+    for actor in inv.principals.values():
+        account_id, zone = place(actor.account or arn_account(actor.arn))
+        gates = _shared_gates(jobs_by_runner.get(actor.id, []))
+        gates = frozenset(actor.gate) | gates if actor.gate else gates
+        add(
+            (
+                f"{principal}:{actor.id}",
+                NodeData(principal, actor.id, (), actor.tenant, gates, empty, False, account_id, zone),
+            )
         )
     for job in inv.jobs.values():
         account = inv.job_account(job)
-        graph.add_node(
-            node_key(NodeType.JOB, job.id),
-            NodeType.JOB,
+        gates = frozenset(job.gate) if job.gate else empty
+        data = NodeData(
+            job_,
             job.id,
-            gates=frozenset(job.gate) if job.gate else empty,
-            training_sink=job.kind == "training",
-            account=account.id if account else None,
-            zone=inv.zone(account),
+            (),
+            None,
+            gates,
+            empty,
+            job.kind == "training",
+            account.id if account else None,
+            inv.zone(account),
         )
+        add((f"{job_}:{job.id}", data))
+    graph.add_nodes(nodes)
 
 
 def _shared_gates(gate_sets: list[frozenset[str]]) -> frozenset[str]:

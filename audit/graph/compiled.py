@@ -82,7 +82,7 @@ class CompiledGraph:
     def from_graph(cls, graph: DataGraph) -> CompiledGraph:
         frozen = graph.freeze()
         keys = list(graph.keys)
-        order = np.argsort(np.asarray(keys, dtype=object), kind="stable")
+        order = np.fromiter(sorted(range(len(keys)), key=keys.__getitem__), np.int64, len(keys))
         rank = np.empty(len(keys), dtype=np.int64)
         rank[order] = np.arange(len(keys), dtype=np.int64)
         nodes = [keys[i] for i in order.tolist()]

@@ -250,6 +250,19 @@ class DataGraph:
         self._nodes.append(data)
         self._thaw()
 
+    def add_nodes(self, nodes: Iterable[tuple[str, NodeData]]) -> None:
+        """Add (or replace) many nodes at once."""
+        index, keys, datas = self._index, self._keys, self._nodes
+        for key, data in nodes:
+            found = index.get(key)
+            if found is None:
+                index[key] = len(keys)
+                keys.append(key)
+                datas.append(data)
+            else:
+                datas[found] = data
+        self._thaw()
+
     def add_edge(
         self, u: str, v: str, kind: EdgeKind, evidence: Iterable[Evidence] | Proof, *, conditional: bool = False
     ) -> None:
