@@ -467,15 +467,17 @@ def _outsiders(statement: Statement, context: Context) -> Iterator[tuple[str, Su
 # ---- building the context --------------------------------------------------------------
 
 
-def _statement_locations(entity: Entity, field_name: str, fallback: str) -> Any:
-    provenance = entity.provenance
+def _statement_locations(entity: Entity, field_name: str, where: str) -> Any:
+    """Where statement i of the document at ``where`` was stated: its own line when the
+    source tracked one, else the document's location and the statement's index."""
+    fields = entity.provenance.fields if entity.provenance else {}
 
     def locate(index: int) -> str:
-        if provenance is None:
-            return f"{fallback} Statement[{index}]"
-        return provenance.fields.get(
-            f"{field_name}.Statement[{index}]", f"{provenance.at(field_name)} Statement[{index}]"
-        )
+        if fields:
+            found = fields.get(f"{field_name}.Statement[{index}]")
+            if found is not None:
+                return found
+        return f"{where} Statement[{index}]"
 
     return locate
 
