@@ -452,7 +452,11 @@ class StoreReferences:
     def resolve_all(self, references: Iterable[str], referrer: Entity, field_name: str = "") -> list[str]:
         """Every reference resolved; two that name one store become one entry (the first
         keeps its cited location)."""
-        resolved = [self.resolve(r, referrer) for r in references]
+        aliases = self.aliases
+        if all(aliases.get(r) == r for r in references):  # the usual case: merged ids already
+            resolved = list(references)
+        else:
+            resolved = [self.resolve(r, referrer) for r in references]
         unique = list(dict.fromkeys(resolved))
         if len(unique) < len(resolved) and field_name and referrer.provenance is not None:
             first = {store: resolved.index(store) for store in unique}
