@@ -305,8 +305,9 @@ def list_checks() -> None:
 def synth(stores: int, roles: int, jobs: int, tenants: int, seed: int, clean: bool, out_dir: str) -> None:
     """Write a synthetic estate with planted violations, for scale tests and benchmarks.
 
-    Every violation planted is listed in OUT/planted.json as (check, source store, sink):
-    `tenant-audit run OUT/inventory` must report each of them; with --clean it must report nothing.
+    Every violation planted is listed in OUT/planted.json as (check, source store, sink, the job
+    it goes through): `tenant-audit run OUT/inventory` must report each of them; with --clean
+    it must report nothing.
     """
     from audit import synth as synthetic
 
