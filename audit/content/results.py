@@ -127,9 +127,6 @@ class ContentResults:
     def for_check(self, check: str) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if o.check == check]
 
-    def gaps_for(self, check: str) -> list[ContentGap]:
-        return [g for g in self.gaps if check in g.checks]
-
     def dataset(self, store: str, role: str) -> DatasetStats | None:
         return next((d for d in self.datasets if d.store == store and d.role == role), None)
 

@@ -335,9 +335,6 @@ class DataGraph:
     def __contains__(self, key: object) -> bool:
         return key in self._index
 
-    def has_node(self, key: str) -> bool:
-        return key in self._index
-
     @property
     def keys(self) -> Sequence[str]:
         return self._keys
@@ -401,9 +398,6 @@ class DataGraph:
         """(source, edge) for every edge entering the node, by source then kind."""
         frozen = self.frozen
         return [(self._keys[int(frozen.src[e])], EdgeData(self, int(e))) for e in frozen.in_edges(self._index[key])]
-
-    def successors(self, key: str) -> list[str]:
-        return sorted({v for v, _ in self.out_edges(key)})
 
     def predecessors(self, key: str) -> list[str]:
         return sorted({u for u, _ in self.in_edges(key)})

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from audit.model import Principal, Provenance
-from audit.sources.aws.fetch import FAILED, Fetcher
+from audit.sources.aws.fetch import Fetcher
 from audit.sources.aws.tags import TagMapping, tag_dict, values
 
 FILTERS = ["Role", "User", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]
@@ -118,7 +118,3 @@ def _principal(
     )
     principal.provenance = Provenance(source="aws", location=f"{call} {kind}/{name}", fields=fields)
     return principal
-
-
-def is_failed(value: Any) -> bool:
-    return value is FAILED
