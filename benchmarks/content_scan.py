@@ -28,34 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-WORDS = [
-    *[
-        "model",
-        "token",
-        "request",
-        "latency",
-        "cluster",
-        "region",
-        "invoice",
-        "quarterly",
-        "forecast",
-        "shipment",
-        "warehouse",
-    ],
-    *[
-        "contract",
-        "renewal",
-        "migration",
-        "schema",
-        "pipeline",
-        "dashboard",
-        "budget",
-        "hiring",
-        "roadmap",
-        "incident",
-        "review",
-    ],
-]
+from tests.support.datasets import WORDS as DATASET_WORDS
+
+WORDS = DATASET_WORDS[:22]  # the vocabulary of the test datasets
 
 
 def generate(root: Path, training: int, protected: int, planted: int, batch: int = 1_000_000) -> None:

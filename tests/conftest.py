@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from moto import mock_aws
 
 from audit.cli import main
 from audit.engine import AuditConfig, run_audit
@@ -64,3 +65,19 @@ def findings_of(report: Report, check: str) -> list[tuple[str, str, str]]:
 
 def verdicts(report: Report, claims: Sequence[str] | None = None) -> dict[str, str]:
     return {c.id: c.verdict for c in report.claims if claims is None or c.id in claims}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process, with fake credentials and nothing of the real environment's AWS set-up."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield

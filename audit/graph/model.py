@@ -267,12 +267,7 @@ class DataGraph:
         self, u: str, v: str, kind: EdgeKind, evidence: Iterable[Evidence] | Proof, *, conditional: bool = False
     ) -> None:
         """Add an edge, or merge its evidence into the existing edge of that kind."""
-        self._src.append(self._index[u])
-        self._dst.append(self._index[v])
-        self._kind.append(KIND_CODE[kind])
-        self._conditional.append(conditional)
-        self._proofs.append(evidence if hasattr(evidence, "evidence") else tuple(evidence))
-        self._thaw()
+        self.add_edges([(u, v, kind, evidence, conditional)])
 
     def add_edges(self, edges: Sequence[tuple[str, str, EdgeKind, Iterable[Evidence] | Proof, bool]]) -> None:
         """Add many (source, target, kind, evidence or proof, conditional) edges at once."""
