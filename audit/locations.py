@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
 _S3_URI = re.compile(r"^s3a?n?://([^/]+)/?(.*)$")
 
 
+@lru_cache(maxsize=1 << 20)
 def s3_identity(arn: str | None, location: str | None = None) -> str | None:
-    """``s3://bucket/`` or ``s3://bucket/prefix/`` for any spelling of an S3 location."""
+    """``s3://bucket/`` or ``s3://bucket/prefix/`` for any spelling of an S3 location.
+
+    Cached: merging, reference resolution and access derivation all ask it of every store."""
     for pattern, text in ((_S3_ARN, arn), (_S3_URI, location)):
         match = pattern.match(text or "")
         if match:

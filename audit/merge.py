@@ -229,7 +229,7 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
     result = SectionMerge()
     finder = _UnionFind()
     owner: dict[str, str] = {}  # identity token -> the first entity's id token having it
-    ordered: list[tuple[E, str]] = []
+    ordered: list[tuple[E, str, str]] = []  # (entity, its first identity token, its key)
     for entities in groups_in_order:
         seen_here: dict[str, E] = {}
         for entity in entities:
@@ -248,21 +248,28 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
                 continue
             seen_here[key] = entity
             tokens = identity_tokens(section, entity)
-            ordered.append((entity, tokens[0]))
+            own = tokens[0]
+            ordered.append((entity, own, key))
             for token in tokens:
-                first = owner.setdefault(token, tokens[0])
-                if first != tokens[0]:  # another entity has this identity: the two are one
-                    finder.join(first, tokens[0])
-    groups: dict[str, list[E]] = {}
+                first = owner.setdefault(token, own)
+                if first != own:  # another entity has this identity: the two are one
+                    finder.join(first, own)
+    groups: dict[str, list[tuple[E, str]]] = {}
     joined = bool(finder.parent)  # else no two ids share an identity: group by id alone
-    for entity, token in ordered:
-        groups.setdefault(finder.find(token) if joined else token, []).append(entity)
+    for entity, token, key in ordered:
+        groups.setdefault(finder.find(token) if joined else token, []).append((entity, key))
+    merged_list, aliases = result.merged, result.aliases
     for members in groups.values():
-        merged = _merge_group(section, members, result)
-        result.merged.append(merged)
+        if len(members) == 1:  # the usual case: an entity no other source states
+            entity, key = members[0]
+            merged_list.append(entity)
+            aliases[key] = key
+            continue
+        merged = _merge_group(section, [m for m, _ in members], result)
+        merged_list.append(merged)
         merged_key = str(getattr(merged, "id", None) or getattr(merged, "arn", ""))
-        for member in members:
-            result.aliases[str(getattr(member, "id", None) or getattr(member, "arn", ""))] = merged_key
+        for _, key in members:
+            aliases[key] = merged_key
     return result
 
 

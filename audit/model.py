@@ -34,13 +34,14 @@ Identifier = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s]
 PolicyDocument = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Provenance:
     """Where a fact came from: ``source`` names the collector, ``location`` the exact place.
 
     ``fields`` locates individual list entries, e.g. ``{"reads[1]": "inv.yaml:42"}``, so an
     edge derived from one entry cites that entry's line rather than the entity's. (A plain
-    dataclass: every entity of an estate carries one.)
+    dataclass, not frozen: every entity of an estate carries one, and a frozen one costs
+    five times as much to make. Treat it as a value; replace it rather than change it.)
     """
 
     source: str

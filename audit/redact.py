@@ -28,10 +28,26 @@ SECRET_CONDITION_KEYS = ("sts:externalid",)
 
 # One search tells whether any pattern may apply: most strings hold no secret at all.
 _ANY = re.compile("|".join(f"(?:{p.pattern})" for p in PATTERNS))
+# Before it, a cheaper test: every pattern above contains one of these literals (the
+# keywords in any case), so a string with none of them holds no secret. A report quotes
+# hundreds of thousands of strings on a large estate.
+_LITERALS = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA", "-----BEGIN ", "gh", "xox", "sk-", "eyJ")
+_KEYWORDS = ("secret", "password", "passwd", "token", "api")
+_URL_CREDENTIALS = ("://", "@")
+
+
+def might_hold_secret(text: str) -> bool:
+    for literal in _LITERALS:
+        if literal in text:
+            return True
+    if _URL_CREDENTIALS[0] in text and _URL_CREDENTIALS[1] in text:
+        return True
+    lowered = text.lower()
+    return any(keyword in lowered for keyword in _KEYWORDS)
 
 
 def redact_text(text: str) -> str:
-    if _ANY.search(text) is None:
+    if not might_hold_secret(text) or _ANY.search(text) is None:
         return text
     for pattern in PATTERNS:
         if pattern.groups >= 3:

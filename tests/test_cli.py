@@ -141,3 +141,24 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"{bad}:2: stores: expected a list" in result.stderr
+
+
+def test_console_script_ends_with_the_verbs_exit_code_and_every_output_written(tmp_path: Path) -> None:
+    """The command ends without tearing the audit down object by object: its exit code,
+    its printed lines and its files must be exactly those of the verb."""
+    script = Path(sys.executable).parent / "tenant-audit"
+    out = tmp_path / "out"
+    env = {**os.environ, "COLUMNS": "120"}
+    result = subprocess.run(
+        [str(script), "run", str(EXAMPLE_ORG), str(LEAKS / "debug-export"), "--out", str(out), "--format", "json,html"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr  # the leak is a finding
+    assert result.stdout.rstrip().endswith(f"wrote {out / 'manifest.json'}")
+    report = json.loads((out / "report.json").read_text())
+    assert sum(report["summary"]["findings_by_severity"].values()) > 0
+    assert "</html>" in (out / "report.html").read_text()

@@ -5,6 +5,6 @@ input error; 3 incomplete evidence where --require-complete asked for completene
 """
 
 from audit.cli import audit_verbs, report_verbs
-from audit.cli.common import main
+from audit.cli.common import main, program
 
-__all__ = ["audit_verbs", "main", "report_verbs"]
+__all__ = ["audit_verbs", "main", "program", "report_verbs"]

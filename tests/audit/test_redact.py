@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from audit.redact import MASK, redact, redact_text
+from audit.redact import MASK, PATTERNS, might_hold_secret, redact, redact_text
 from tests.conftest import EXAMPLE_ORG, WriteYaml, audit_sources
 
 
@@ -77,3 +79,41 @@ def test_trust_policy_external_id_never_reaches_the_report(write_yaml: WriteYaml
     report = audit_sources(EXAMPLE_ORG, inventory)
     assert any("vendor-reader" in {hop.node for hop in f.path} for f in report.findings), "the trust is cited"
     assert "vendor-shared-secret-42" not in report.model_dump_json()
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "AKIA",
+                "IOSFODNN7EXAMPLE",
+                "aws_secret_access_key",
+                "Password",
+                "API-KEY",
+                " = ",
+                ":",
+                "hunter2hunter2",
+                "https://",
+                "deploy:pw",
+                "@",
+                "ghp_",
+                "xoxb-",
+                "sk-",
+                "eyJ",
+                "abcdefghij.",
+                "-----BEGIN RSA PRIVATE KEY-----",
+                "-----END RSA PRIVATE KEY-----",
+                "a" * 20,
+                "/",
+                " ",
+                "\n",
+            ]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_quick_prefilter_never_skips_a_string_a_pattern_matches(text: str) -> None:
+    """Strings without any of the prefilter's literals go unsearched: that must never skip
+    a secret the patterns would find."""
+    if any(pattern.search(text) for pattern in PATTERNS):
+        assert might_hold_secret(text)
