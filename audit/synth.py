@@ -20,6 +20,7 @@ from typing import Any
 
 SERVING, TRAINING, CORPORATE = "111111111111", "222222222222", "333333333333"
 PLANTED = "planted.json"
+CHECKPOINTS = "model-checkpoints"  # where every training job writes
 TIERS = ("enterprise", "commercial-api", "enterprise", "commercial-api", "gov", "education")
 TIER_CLASS = {"enterprise": "enterprise", "commercial-api": "commercial-api", "gov": "gov", "education": "education"}
 SETTINGS = {
@@ -101,13 +102,17 @@ def generate(stores: int, roles: int, jobs: int, tenants: int, seed: int = 7, le
     feeds = max(2, stores // 200)
     # --- training account: sources, mix jobs, sinks --------------------------------------
     trainer = estate.role(
-        "trainer", TRAINING, [_objects(f"train-mix-{i:05d}") for i in range(sinks)] + [_objects("sft-chats")], []
+        "trainer",
+        TRAINING,
+        [_objects(f"train-mix-{i:05d}") for i in range(sinks)] + [_objects("sft-chats")],
+        [_objects(CHECKPOINTS)],
     )
+    estate.store(CHECKPOINTS, ["model-artifact"], TRAINING, retention_days=365)
     sink_ids = [
         estate.store(f"train-mix-{i:05d}", ["training"], TRAINING, retention_days=365) for i in range(sinks)
     ] + [estate.store("sft-chats", ["training"], TRAINING, retention_days=365)]
     for i, sink in enumerate(sink_ids):
-        estate.job(f"train-{i:05d}", trainer, [sink], [], kind="training")
+        estate.job(f"train-{i:05d}", trainer, [sink], [CHECKPOINTS], kind="training")
     feed_ids = [
         estate.store(f"feed-{i:05d}", [("public-web", "licensed", "synthetic")[i % 3]], TRAINING, retention_days=365)
         for i in range(feeds)
@@ -203,7 +208,7 @@ def _plant(
 
     def leak_sink(name: str) -> str:
         sink = estate.store(f"leak-sink-{name}", ["training"], TRAINING, retention_days=365)
-        estate.job(f"train-{name}", "trainer", [sink], [], kind="training")
+        estate.job(f"train-{name}", "trainer", [sink], [CHECKPOINTS], kind="training")
         trainer = next(p for p in estate.principals if p["id"] == "trainer")
         trainer["policies"][0]["Statement"][0]["Resource"].append(_objects(sink))
         return sink
@@ -286,7 +291,29 @@ def write(estate: Estate, out: Path, organisation: str = "Synthetic Lab") -> lis
     return written
 
 
+def emulator_files(out: Path, session_for: Any, endpoint: str) -> dict[str, bytes]:
+    """Build the estate written under ``out/inventory`` in the AWS emulator at ``endpoint``
+    (buckets, roles and their policies, training jobs: see :mod:`audit.estate`) and return
+    what AWS cannot hold: ``overlay.json`` (account zones, tenants, ETL jobs, flows, which id
+    names which bucket or role) and ``accounts.json`` (the accounts to audit)."""
+    from audit.estate import EstateBuilder
+    from audit.sources import load_inventory
+
+    inventory = load_inventory([str(out / "inventory")])
+    overlay = EstateBuilder(inventory, session_for, endpoint).build()
+    return {
+        "overlay.json": (json.dumps(overlay, indent=1) + "\n").encode(),
+        "accounts.json": (json.dumps({"accounts": sorted(inventory.accounts)}, indent=2) + "\n").encode(),
+    }
+
+
 def missed(planted: list[dict[str, str]], findings: list[Any]) -> list[dict[str, str]]:
     """The planted violations no finding reports (empty: every one was found)."""
     found = {(f.check, f.path[0].node, f.path[-1].node) for f in findings if f.path}
+    return [p for p in planted if (p["check"], p["source"], p["sink"]) not in found]
+
+
+def missed_in_report(planted: list[dict[str, str]], report: dict[str, Any]) -> list[dict[str, str]]:
+    """:func:`missed`, from a written report.json."""
+    found = {(f["check"], f["path"][0]["node"], f["path"][-1]["node"]) for f in report["findings"] if f["path"]}
     return [p for p in planted if (p["check"], p["source"], p["sink"]) not in found]

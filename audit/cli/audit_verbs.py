@@ -301,18 +301,33 @@ def list_checks() -> None:
     type=click.Path(file_okay=False),
     help="Writes OUT/inventory/*.json and OUT/planted.json.",
 )
+@click.option(
+    "--aws-endpoint",
+    metavar="URL",
+    help="Also build the estate in the AWS emulator at URL (moto's server on this machine; "
+    "never a real account) and write OUT/aws/overlay.json and OUT/aws/accounts.json.",
+)
 @handles_errors
-def synth(stores: int, roles: int, jobs: int, tenants: int, seed: int, clean: bool, out_dir: str) -> None:
+def synth(
+    stores: int, roles: int, jobs: int, tenants: int, seed: int, clean: bool, out_dir: str, aws_endpoint: str | None
+) -> None:
     """Write a synthetic estate with planted violations, for scale tests and benchmarks.
 
     Every violation planted is listed in OUT/planted.json as (check, source store, sink, the job
     it goes through): `tenant-audit run OUT/inventory` must report each of them; with --clean
     it must report nothing.
+
+    With --aws-endpoint the same estate is built in an AWS emulator (buckets with their tags
+    and settings, roles with their policies, training jobs), and the overlay holds what AWS
+    cannot say (zones, tenants, ETL jobs). Auditing the live estate must then report the same:
+    `tenant-audit run aws OUT/aws/overlay.json --accounts OUT/aws/accounts.json
+    --assume-role auditor`, with AWS_ENDPOINT_URL set to the emulator.
     """
     from audit import synth as synthetic
 
     if tenants * 2 > stores:
         raise UsageError(f"{tenants} tenants need at least {tenants * 2} stores", "raise --stores or lower --tenants")
+    session_for = _emulator(aws_endpoint) if aws_endpoint else None  # before anything is written
     estate = synthetic.generate(stores, roles, jobs, tenants, seed=seed, leaks=not clean)
     files = synthetic.documents(estate)
     out = Path(out_dir)
@@ -325,3 +340,33 @@ def synth(stores: int, roles: int, jobs: int, tenants: int, seed: int, clean: bo
         f"{len(estate.planted)} planted violation(s) in {out / synthetic.PLANTED}",
         markup=False,
     )
+    if session_for is not None and aws_endpoint:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            aws_files = synthetic.emulator_files(out, session_for, aws_endpoint)
+        except (BotoCoreError, ClientError) as exc:
+            raise UsageError(
+                f"building the estate in {aws_endpoint} failed: {exc}", "is the emulator running there?"
+            ) from exc
+        write_all(out / "aws", aws_files)
+        stdout().print(
+            f"built the estate in {aws_endpoint}; wrote {out / 'aws' / 'overlay.json'} and "
+            f"{out / 'aws' / 'accounts.json'}",
+            markup=False,
+        )
+
+
+def _emulator(endpoint: str) -> Any:
+    """Sessions in the emulator, once it has answered (so nothing is written for nothing)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from audit.estate import emulator_sessions
+    from audit.synth import SERVING
+
+    session_for = emulator_sessions(endpoint)
+    try:
+        session_for(SERVING)
+    except (BotoCoreError, ClientError) as exc:
+        raise UsageError(f"no AWS emulator answers at {endpoint}: {exc}", "start moto's server there first") from exc
+    return session_for

@@ -7,34 +7,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
+from audit.estate import EstateBuilder
 from audit.sources import load_inventory
 from tests.audit.sources.aws.conftest import ACCOUNTS
 from tests.conftest import EXAMPLE_ORG, LEAKS, audit_sources
-from tests.support.estate import EstateBuilder
-
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield endpoint
-    server.stop()
 
 
 def _session_for(account: str, sessions: dict[str, Any]) -> Any:

@@ -9,13 +9,13 @@ import pytest
 import yaml
 
 from audit.engine import AuditConfig, run_audit
+from audit.estate import EstateBuilder
 from audit.report import Report
 from audit.sources import SourceOptions, load_inventory
 from audit.sources.aws import AccountTarget, AwsOptions
 from checks import SUITES_DIR, load_registry
 from tests.audit.sources.aws.conftest import ACCOUNTS, SessionFor
 from tests.conftest import EXAMPLE_ORG, LEAKS, audit_sources
-from tests.support.estate import EstateBuilder
 
 VARIANTS = sorted(p.name for p in LEAKS.iterdir() if p.is_dir())
 

@@ -1,13 +1,17 @@
-"""Build a moto AWS estate that mirrors a described inventory, and the overlay an auditor
-would write for it.
+"""Build an AWS estate that mirrors a described inventory, in an emulator on this machine
+(moto's server, LocalStack), and the overlay an auditor would write for it.
 
 What AWS can hold goes into AWS: buckets (tags for classes, tenants and passed gates;
 encryption with real KMS keys; public access blocks; TLS-only bucket policies; lifecycle;
-versioning; logging; replication), IAM roles whose inline policies grant exactly the
-described access (bucket policies and key policies for the cross-account part), Glue
-tables for table stores and SageMaker jobs for training jobs. What AWS cannot say goes
-into the overlay: account zones, tenants, prefix-level classification, the ETL jobs and
-their gates, flows, and which described id names which bucket or role.
+versioning; logging; replication), IAM roles with the inventory's trust and identity
+policies, plus inline policies granting exactly the described access (bucket policies and
+key policies for the cross-account part), Glue tables for table stores and SageMaker jobs
+for training jobs. What AWS cannot say goes into the overlay: account zones, tenants,
+prefix-level classification, the ETL jobs and their gates, flows, and which described id
+names which bucket or role.
+
+``tenant-audit synth --aws-endpoint`` uses it to load a synthetic estate; the tests use it
+to prove that auditing the live estate gives what auditing the inventory gives.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+import boto3
+
+from audit.errors import UsageError
 from audit.inventory import Inventory, arn_account
 from audit.locations import s3_identity
 from audit.model import Store
@@ -24,23 +32,67 @@ from audit.model import Store
 Session = Any
 SessionFor = Callable[[str], Session]
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+BUILDER_ROLE = "estate-builder"
+
+
+def emulator_sessions(endpoint: str) -> SessionFor:
+    """A session per account in the AWS emulator at ``endpoint``, which must be on this
+    machine: an estate is only ever built in an emulator, never in a real account.
+
+    The emulator gives a session in an account to whoever assumes a role there (moto keys
+    its accounts by the credentials it hands out)."""
+    host = urlsplit(endpoint).hostname
+    if host not in LOOPBACK:
+        raise UsageError(
+            f"{endpoint} is not an emulator on this machine: an estate is only built on loopback",
+            "start moto's server (moto_server -p 5000) and give --aws-endpoint http://127.0.0.1:5000",
+        )
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    sessions: dict[str, Session] = {}
+
+    def session_for(account: str) -> Session:
+        if account not in sessions:
+            credentials = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/{BUILDER_ROLE}", RoleSessionName=BUILDER_ROLE
+            )["Credentials"]
+            sessions[account] = boto3.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name="us-east-1",
+            )
+        return sessions[account]
+
+    return session_for
+
 
 def _bucket(store: Store) -> str:
-    location = s3_identity(store.arn, store.location)
-    assert location is not None, store.id
-    return location.split("/")[2]
+    return _location(store).split("/")[2]
 
 
 def _objects_arn(store: Store) -> str:
+    return "arn:aws:s3:::" + _location(store).removeprefix("s3://") + "*"
+
+
+def _location(store: Store) -> str:
     location = s3_identity(store.arn, store.location)
-    assert location is not None, store.id
-    return "arn:aws:s3:::" + location.removeprefix("s3://") + "*"
+    if location is None:
+        raise ValueError(f"store {store.id} is not in S3")
+    return location
 
 
 class EstateBuilder:
-    def __init__(self, inventory: Inventory, session_for: SessionFor) -> None:
+    def __init__(self, inventory: Inventory, session_for: SessionFor, endpoint: str | None = None) -> None:
         self.inventory = inventory
         self.session_for = session_for
+        self.endpoint = endpoint  # None: the sessions' own (AWS_ENDPOINT_URL, moto in-process)
         self.keys: dict[str, str] = {}  # described key ARN -> created key ARN
         self.role_arns: dict[str, str] = {}
         self.log_buckets: set[str] = set()
@@ -48,19 +100,21 @@ class EstateBuilder:
 
     def client(self, account: str, service: str) -> Any:
         if (account, service) not in self.clients:
-            self.clients[account, service] = self.session_for(account).client(service)
+            self.clients[account, service] = self.session_for(account).client(service, endpoint_url=self.endpoint)
         return self.clients[account, service]
 
     def account_of(self, store: Store) -> str:
         account = self.inventory.account(store.account)
-        assert account is not None, store.id
+        if account is None:
+            raise ValueError(f"store {store.id} is in no described account: give it 'account'")
         return account.id
 
     def principal_account(self, principal_id: str) -> str:
         principal = self.inventory.principals[principal_id]
         account = principal.account or arn_account(principal.arn)
         resolved = self.inventory.account(account)
-        assert resolved is not None, principal_id
+        if resolved is None:
+            raise ValueError(f"principal {principal_id} is in no described account: give it 'account' or an 'arn'")
         return resolved.id
 
     def build(self) -> dict[str, Any]:
@@ -283,7 +337,7 @@ class EstateBuilder:
                     trusted["Service"].append(entry)
                 else:
                     trusted["AWS"].append(entry)
-            trust = {
+            trust = principal.trust_policy or {
                 "Version": "2012-10-17",
                 "Statement": [
                     {
