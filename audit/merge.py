@@ -53,9 +53,10 @@ class Conflict:
     rule: str
 
 
-def identity_tokens(section: str, entity: Entity) -> list[str]:
-    """Everything that identifies an entity: its id and, where it has one, its ARN."""
-    tokens = [f"id:{getattr(entity, 'id', None) or getattr(entity, 'arn', '')}"]
+def identity_tokens(section: str, entity: Entity, key: str | None = None) -> list[str]:
+    """Everything that identifies an entity: its id (``key``, when the caller has it) and,
+    where it has one, its ARN."""
+    tokens = ["id:" + (key if key is not None else str(getattr(entity, "id", None) or getattr(entity, "arn", "")))]
     if section == "stores":
         s3 = s3_identity(getattr(entity, "arn", None), getattr(entity, "location", None))
         if s3:
@@ -247,7 +248,7 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
                 )
                 continue
             seen_here[key] = entity
-            tokens = identity_tokens(section, entity)
+            tokens = identity_tokens(section, entity, key)
             own = tokens[0]
             ordered.append((entity, own, key))
             for token in tokens:
@@ -391,7 +392,7 @@ def merge_documents(
     inventory.stores = {s.id: s for s in _typed(merged["stores"], Store)}
     refs = StoreReferences(inventory, merged["stores"].aliases)
     for store in list(inventory.stores.values()):
-        store.replicates_to = refs.resolve_all(store.replicates_to, store, "replicates_to")
+        _assign(store, "replicates_to", refs.resolve_all(store.replicates_to, store, "replicates_to"))
         if store.kind is None:
             store.kind = infer_store_kind(store)
             if store.kind is None:
@@ -460,10 +461,14 @@ class StoreReferences:
         """Every reference resolved; two that name one store become one entry (the first
         keeps its cited location)."""
         aliases = self.aliases
-        if all(aliases.get(r) == r for r in references):  # the usual case: merged ids already
-            resolved = list(references)
-        else:
-            resolved = [self.resolve(r, referrer) for r in references]
+        resolved = references if isinstance(references, list) else list(references)
+        for reference in resolved:
+            if aliases.get(reference) != reference:
+                resolved = [self.resolve(r, referrer) for r in resolved]
+                break
+        else:  # the usual case: merged ids already, each once (the list itself is kept)
+            if len(resolved) < 2 or len(set(resolved)) == len(resolved):
+                return resolved
         unique = list(dict.fromkeys(resolved))
         if len(unique) < len(resolved) and field_name and referrer.provenance is not None:
             first = {store: resolved.index(store) for store in unique}

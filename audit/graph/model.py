@@ -465,10 +465,16 @@ class DataGraph:
         return index
 
     def stores_of_classes(self, classes: Iterable[str]) -> list[str]:
-        found: set[str] = set()
-        for cls in classes:
-            found.update(self._by_class.get(cls, ()))
-        return sorted(found)
+        """The stores of any of these classes, by key (computed once per set of classes:
+        several checks ask for the same classes, and there may be 10^5 such stores)."""
+        wanted = frozenset(classes)
+        found: list[str] | None = self.memo.get(("stores-of-classes", wanted))
+        if found is None:
+            keys: set[str] = set()
+            for cls in wanted:
+                keys.update(self._by_class.get(cls, ()))
+            found = self.memo[("stores-of-classes", wanted)] = sorted(keys)
+        return list(found)
 
     def edge_count_by_kind(self) -> dict[str, int]:
         counts = np.bincount(self.frozen.kind.astype(np.int64), minlength=len(KINDS))

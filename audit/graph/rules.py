@@ -116,10 +116,16 @@ def only_through(
 
 
 def _carrying(graph: DataGraph, gate: str) -> BoolArray:
+    """Per compiled node: does it carry the gate?"""
+    carriers: dict[str, list[int]] | None = graph.memo.get("gate-carriers")
+    if carriers is None:  # one pass over the nodes for every gate kind: few nodes carry one
+        carriers = graph.memo["gate-carriers"] = {}
+        for index, gates in enumerate(graph.column("gates")):
+            for kind in gates or ():
+                carriers.setdefault(kind, []).append(index)
     compiled = graph.compiled
-    gates = graph.column("gates")
     blocked = np.zeros(compiled.size, dtype=np.bool_)
-    blocked[compiled.rank] = np.fromiter((gate in g for g in gates), np.bool_, len(gates))
+    blocked[compiled.rank[carriers.get(gate, [])]] = True
     return blocked
 
 
