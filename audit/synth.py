@@ -93,8 +93,12 @@ def _objects(store: str) -> str:
     return f"arn:aws:s3:::{store}/*"
 
 
-def generate(stores: int, roles: int, jobs: int, tenants: int, seed: int = 7, leaks: bool = True) -> Estate:
-    """An estate of about ``stores`` stores, ``roles`` roles and ``jobs`` jobs over ``tenants`` tenants."""
+def generate(
+    stores: int, roles: int, jobs: int, tenants: int, seed: int = 7, leaks: bool = True, fanout: int = 1
+) -> Estate:
+    """An estate of about ``stores`` stores, ``roles`` roles and ``jobs`` jobs over ``tenants``
+    tenants. Each tenant job reads one or two of its tenant's buckets, and ``fanout - 1``
+    more upstream ones (a denser graph: about 3 edges per node at 1, 5 at 4)."""
     rng = random.Random(seed)
     estate = Estate()
     tenants = max(2, tenants)
@@ -137,14 +141,14 @@ def generate(stores: int, roles: int, jobs: int, tenants: int, seed: int = 7, le
     estate.job("de-link", delink, [feedback], [delinked], gate=["de-link"])
     mix_role = estate.role("feedback-mix-role", TRAINING, [_objects(delinked)], [_objects(sink_ids[0])])
     estate.job("feedback-mix", mix_role, [delinked], [sink_ids[0]])
-    tenant_stores = _tenants(estate, rng, stores, roles, jobs, tenants)
+    tenant_stores = _tenants(estate, rng, stores, roles, jobs, tenants, fanout)
     if leaks:
         _plant(estate, rng, tenant_stores, sink_ids, opt_in, opt_out, feedback)
     return estate
 
 
 def _tenants(
-    estate: Estate, rng: random.Random, stores: int, roles: int, jobs: int, tenants: int
+    estate: Estate, rng: random.Random, stores: int, roles: int, jobs: int, tenants: int, fanout: int = 1
 ) -> dict[str, list[str]]:
     # --- tenants: pipelines of buckets in the serving account ---------------------------
     # Each tenant's buckets are chained by its jobs; each job role may read and write exactly
@@ -168,6 +172,7 @@ def _tenants(
         for j in range(jobs_per_tenant):
             k = rng.randrange(len(names) - 1)
             sources = {names[k]} | ({names[rng.randrange(k + 1)]} if rng.random() < 0.5 else set())
+            sources |= {names[rng.randrange(k + 1)] for _ in range(fanout - 1)}  # upstream only: no new cycle
             role_index = j % roles_per_tenant
             grants[role_index][0].update(sources)
             grants[role_index][1].add(names[k + 1])

@@ -41,12 +41,17 @@ from typing import Any
 import numpy as np
 
 
-def synth(out: Path, nodes: int, seed: int = 7) -> None:
+def synth(out: Path, nodes: int, fanout: int = 1, seed: int = 7) -> None:
     from audit.synth import generate, write
 
     tenants = max(2, nodes // 1000)
     estate = generate(
-        stores=int(nodes * 0.55), roles=int(nodes * 0.10), jobs=int(nodes * 0.35), tenants=tenants, seed=seed
+        stores=int(nodes * 0.55),
+        roles=int(nodes * 0.10),
+        jobs=int(nodes * 0.35),
+        tenants=tenants,
+        seed=seed,
+        fanout=fanout,
     )
     write(estate, out)
 
@@ -311,6 +316,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--iam", action="store_true", help="also the 10^4 roles x 10^5 buckets derivation")
     parser.add_argument("--no-networkx", action="store_true")
+    parser.add_argument(
+        "--fanout", type=int, default=1, help="synth --fanout: 1 gives about 3 edges per node, 4 about 5"
+    )
     parser.add_argument("--step")
     parser.add_argument("--root")
     parser.add_argument("--extra", default="")
@@ -318,7 +326,7 @@ def main() -> None:
     if args.step:
         root = Path(args.root)
         steps = {
-            "synth": lambda: (synth(root, int(args.extra)), {})[1],
+            "synth": lambda: (synth(root, *map(int, args.extra.split(":"))), {})[1],
             "iam-case": lambda: (iam_case(root), {})[1],
             "audit": lambda: measure_audit(root),
             "networkx": lambda: measure_networkx(root),
@@ -334,7 +342,7 @@ def main() -> None:
     for size in [int(s) for s in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory(prefix="tenant-audit-scale-") as work:
             root = Path(work)
-            child("synth", root, str(size))
+            child("synth", root, f"{size}:{args.fanout}")
             audit = child("audit", root, "")
             cli = child("cli", root, "")
             audit["cli_wall"], audit["cli_peak_mb"] = cli["cli_wall"], cli["cli_peak_mb"]
@@ -343,7 +351,10 @@ def main() -> None:
         if audit["missed"]:
             failures.append(f"size {size}: planted violations not found: {audit['missed']}")
         print(f"size {size}: done in {audit['wall']:.0f} s", file=sys.stderr)
-    print(f"\nGraph scale, {os.cpu_count()} cores; stage times in seconds; ratios measured in the same run\n")
+    print(
+        f"\nGraph scale, {os.cpu_count()} cores, synth --fanout {args.fanout}; stage times in seconds; "
+        "ratios measured in the same run\n"
+    )
     print(
         "| nodes | edges | load | IAM | graph | checks | report | total | peak memory | `run` end to end "
         "| graph rules | ÷ bare BFS | ÷ build + BFS | ÷ networkx | ISO-006 (tenants) | planted found |"

@@ -294,6 +294,13 @@ def list_checks() -> None:
 @click.option("--seed", type=int, default=7, show_default=True, help="The same seed gives the same estate.")
 @click.option("--clean", is_flag=True, help="Plant no violation: a full audit of the estate finds nothing.")
 @click.option(
+    "--fanout",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="Upstream buckets each tenant job reads beyond its own: about 3 edges per node at 1, 5 at 4.",
+)
+@click.option(
     "--out",
     "out_dir",
     default="synth-out",
@@ -309,7 +316,15 @@ def list_checks() -> None:
 )
 @handles_errors
 def synth(
-    stores: int, roles: int, jobs: int, tenants: int, seed: int, clean: bool, out_dir: str, aws_endpoint: str | None
+    stores: int,
+    roles: int,
+    jobs: int,
+    tenants: int,
+    seed: int,
+    clean: bool,
+    fanout: int,
+    out_dir: str,
+    aws_endpoint: str | None,
 ) -> None:
     """Write a synthetic estate with planted violations, for scale tests and benchmarks.
 
@@ -328,7 +343,7 @@ def synth(
     if tenants * 2 > stores:
         raise UsageError(f"{tenants} tenants need at least {tenants * 2} stores", "raise --stores or lower --tenants")
     session_for = _emulator(aws_endpoint) if aws_endpoint else None  # before anything is written
-    estate = synthetic.generate(stores, roles, jobs, tenants, seed=seed, leaks=not clean)
+    estate = synthetic.generate(stores, roles, jobs, tenants, seed=seed, leaks=not clean, fanout=fanout)
     files = synthetic.documents(estate)
     out = Path(out_dir)
     planted = files.pop(synthetic.PLANTED)

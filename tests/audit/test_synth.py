@@ -36,9 +36,11 @@ def test_the_clean_estate_has_no_finding_and_no_gap(tmp_path: Path) -> None:
     assert {claim["verdict"] for claim in report["claims"]} == {"no-evidence-contradicting"}  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("seed", ["7", "11"])
-def test_every_planted_violation_is_found_and_every_finding_comes_from_one(tmp_path: Path, seed: str) -> None:
-    planted = synth(tmp_path, "--seed", seed)
+@pytest.mark.parametrize(("seed", "fanout"), [("7", "1"), ("11", "1"), ("7", "4")])
+def test_every_planted_violation_is_found_and_every_finding_comes_from_one(
+    tmp_path: Path, seed: str, fanout: str
+) -> None:
+    planted = synth(tmp_path, "--seed", seed, "--fanout", fanout)
     code, report = audit(tmp_path)
     assert code == 1
     assert {p["check"] for p in planted} == {f"ISO-00{n}" for n in range(1, 8)}
@@ -50,6 +52,20 @@ def test_every_planted_violation_is_found_and_every_finding_comes_from_one(tmp_p
     planted_nodes = {p["via"] for p in planted} | {p["sink"] for p in planted}
     for finding in findings:
         assert planted_nodes & {hop["node"] for hop in finding["path"]}, finding["id"]
+
+
+def test_fanout_makes_a_denser_graph_over_the_same_entities(tmp_path: Path) -> None:
+    synth(tmp_path / "sparse")
+    synth(tmp_path / "dense", "--fanout", "4")
+
+    def counts(out: Path) -> tuple[int, int, int]:
+        jobs = json.loads((out / "inventory" / "jobs.json").read_text())["jobs"]
+        stores = json.loads((out / "inventory" / "stores.json").read_text())["stores"]
+        return len(stores), len(jobs), sum(len(j["reads"]) for j in jobs)
+
+    sparse, dense = counts(tmp_path / "sparse"), counts(tmp_path / "dense")
+    assert dense[:2] == sparse[:2]
+    assert dense[2] > 1.5 * sparse[2]
 
 
 def test_missed_names_the_planted_violations_no_finding_reports() -> None:
