@@ -4,6 +4,7 @@ edges from the access derivers."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from audit.graph.access import AccessDeriver, default_derivers, derive_all
 from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeData, NodeType
@@ -21,6 +22,7 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
             node_type = NodeType.PUBLIC if extra == PUBLIC_NODE else NodeType.EXTERNAL
             graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
     graph.add_edges(access.edges)
+    access.edges.clear()  # the graph holds them now (millions of tuples, freed before it indexes)
     add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
     graph.freeze()
@@ -126,25 +128,50 @@ def _shared_gates(gate_sets: list[frozenset[str]]) -> frozenset[str]:
     return frozenset.intersection(*gate_sets)
 
 
+def _sentence(fact: str, entity: Any, index: int | None) -> str:
+    """What a declared fact says, in words (built only when its evidence is read)."""
+    if fact == "reads":
+        return f"job {entity.id} reads {entity.reads[index]}"
+    if fact == "writes":
+        return f"job {entity.id} writes {entity.writes[index]}"
+    if fact == "runs_as":
+        return f"job {entity.id} runs as {entity.runs_as}"
+    if fact == "run_by":
+        return f"{entity.runs_as}'s permissions are used by job {entity.id}"
+    if fact == "replicates_to":
+        return f"{entity.id} replicates to {entity.replicates_to[index]}"
+    note = f" ({entity.note})" if entity.note else ""
+    return f"data flows from {entity.source} to {entity.to}{note}"
+
+
+_FIELDS = {"run_by": "runs_as", "flow": "from"}  # the field that states a fact, when named otherwise
+
+
 class Stated:
-    """The proof of a declared edge: the inventory field that states it, and the sentence
-    that says so (a template and its words). Its Evidence is built only when a finding or
-    an export reads it."""
+    """The proof of a declared edge: the inventory field that states it (entry ``index`` of
+    a job's ``reads``, its ``runs_as``...). Its Evidence, the field's location and a sentence,
+    is built only when a finding or an export reads it: a large estate has millions of
+    declared edges, and this record is all each of them keeps."""
 
-    __slots__ = ("entity", "field", "template", "words")
+    __slots__ = ("entity", "fact", "index")
 
-    def __init__(self, entity: Entity, field: str, template: str, *words: str) -> None:
+    def __init__(self, entity: Entity, fact: str, index: int | None = None) -> None:
         self.entity = entity
-        self.field = field
-        self.template = template
-        self.words = words
+        self.fact = fact
+        self.index = index
+
+    @property
+    def field(self) -> str:
+        name = _FIELDS.get(self.fact, self.fact)
+        return name if self.index is None else f"{name}[{self.index}]"
 
     def evidence(self) -> tuple[Evidence, ...]:
         provenance = self.entity.provenance
-        location = provenance.at(self.field) if provenance else "(inventory)"
+        field = self.field
+        location = provenance.at(field) if provenance else "(inventory)"
         kind = provenance.source if provenance else "inventory"
-        note = provenance.notes.get(self.field) if provenance else None
-        detail = self.template.format(*self.words)
+        note = provenance.notes.get(field) if provenance else None
+        detail = _sentence(self.fact, self.entity, self.index)
         return (Evidence(kind=kind, location=location, detail=f"{detail} ({note})" if note else detail),)
 
 
@@ -157,59 +184,18 @@ def _add_declared_edges(graph: DataGraph) -> None:
     for job in inv.jobs.values():
         me = job_ + job.id
         for index, store_id in enumerate(job.reads):
-            add(
-                (
-                    store + store_id,
-                    me,
-                    reads,
-                    Stated(job, f"reads[{index}]", "job {} reads {}", job.id, store_id),
-                    False,
-                )
-            )
+            add((store + store_id, me, reads, Stated(job, "reads", index), False))
         for index, store_id in enumerate(job.writes):
-            add(
-                (
-                    me,
-                    store + store_id,
-                    writes,
-                    Stated(job, f"writes[{index}]", "job {} writes {}", job.id, store_id),
-                    False,
-                )
-            )
+            add((me, store + store_id, writes, Stated(job, "writes", index), False))
         if job.runs_as is not None:
             runner = principal + job.runs_as
-            add((me, runner, runs_as, Stated(job, "runs_as", "job {} runs as {}", job.id, job.runs_as), False))
+            add((me, runner, runs_as, Stated(job, "runs_as"), False))
             # The job holds the principal's permissions: whatever the principal can read
             # can reach the job's code, even if the job does not declare reading it.
-            add(
-                (
-                    runner,
-                    me,
-                    run_by,
-                    Stated(job, "runs_as", "{}'s permissions are used by job {}", job.runs_as, job.id),
-                    False,
-                )
-            )
+            add((runner, me, run_by, Stated(job, "run_by"), False))
     for each in inv.stores.values():
         for index, target in enumerate(each.replicates_to):
-            add(
-                (
-                    store + each.id,
-                    store + target,
-                    EdgeKind.REPLICATES,
-                    Stated(each, f"replicates_to[{index}]", "{} replicates to {}", each.id, target),
-                    False,
-                )
-            )
+            add((store + each.id, store + target, EdgeKind.REPLICATES, Stated(each, "replicates_to", index), False))
     for flow in inv.flows:
-        note = f" ({flow.note})" if flow.note else ""
-        add(
-            (
-                store + flow.source,
-                store + flow.to,
-                EdgeKind.FLOWS,
-                Stated(flow, "from", "data flows from {} to {}{}", flow.source, flow.to, note),
-                False,
-            )
-        )
+        add((store + flow.source, store + flow.to, EdgeKind.FLOWS, Stated(flow, "flow"), False))
     graph.add_edges(edges)

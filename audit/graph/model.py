@@ -11,6 +11,7 @@ available as :attr:`DataGraph.nx`, materialised on demand.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
@@ -191,18 +192,27 @@ class Frozen:
         dst: IntArray,
         kind: npt.NDArray[np.int8],
         conditional: npt.NDArray[np.bool_],
-        proofs: list[list[Any]],
+        proofs: list[Any],
+        more: dict[int, list[Any]] | None = None,
     ) -> None:
         self.src = src
         self.dst = dst
         self.kind = kind
         self.declared = DECLARED_CODE[kind]
         self.conditional = conditional
-        self.proofs = proofs
+        # one proof per edge, and every proof of the few edges stated more than once (a list
+        # per edge would cost ~80 bytes each, 400 MB at 5*10^6 edges)
+        self._proof = proofs
+        self._more = more or {}
         self.out_order = np.lexsort((kind, dst, src))  # edges by (source, target, kind)
         self.out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=size))]).astype(np.int64)
         self.in_order = np.lexsort((kind, src, dst))
         self.in_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=size))]).astype(np.int64)
+
+    def proofs(self, eid: int) -> Sequence[Any]:
+        """What proves the edge: each source's proof, in the order they were added."""
+        more = self._more.get(eid)
+        return (self._proof[eid],) if more is None else more
 
     def out_edges(self, node: int) -> IntArray:
         return self.out_order[self.out_ptr[node] : self.out_ptr[node + 1]]
@@ -228,11 +238,12 @@ class DataGraph:
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
         self._nodes: list[NodeData] = []
-        self._src: list[int] = []
-        self._dst: list[int] = []
-        self._kind: list[int] = []
-        self._conditional: list[bool] = []
-        self._proofs: list[Any] = []
+        # edges as added, in typed arrays (a list would hold an 8-byte pointer per number)
+        self._src = array("q")
+        self._dst = array("q")
+        self._kind = array("b")
+        self._conditional = array("b")
+        self._proofs: list[Any] = []  # only ever appended to: a frozen graph shares it
         self._frozen: Frozen | None = None
         # what checks derive from the complete graph and share (cleared when it changes)
         self.memo: dict[Any, Any] = {}
@@ -294,31 +305,30 @@ class DataGraph:
         if self._frozen is not None:
             return self._frozen
         size = len(self._keys)
-        src = np.asarray(self._src, dtype=np.int64)
-        dst = np.asarray(self._dst, dtype=np.int64)
-        kind = np.asarray(self._kind, dtype=np.int64)
-        conditional = np.asarray(self._conditional, dtype=np.bool_)
+        src = np.array(self._src, dtype=np.int64)  # copies: the arrays may grow again
+        dst = np.array(self._dst, dtype=np.int64)
+        kind = np.array(self._kind, dtype=np.int64)
+        conditional = np.array(self._conditional, dtype=np.bool_)
         key = (src * max(size, 1) + dst) * len(KINDS) + kind
         unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        if len(unique) == len(key):  # the usual case: no edge was stated twice
-            order = np.argsort(first)  # keep edges in the order they were added
-            proofs: list[list[Any]] = [[self._proofs[i]] for i in first[order]]
-            chosen = first[order]
-            self._frozen = Frozen(
-                size, src[chosen], dst[chosen], kind[chosen].astype(np.int8), conditional[chosen], proofs
-            )
+        if len(unique) == len(key):  # the usual case: no edge was stated twice, kept in order
+            self._frozen = Frozen(size, src, dst, kind.astype(np.int8), conditional, self._proofs)
             return self._frozen
         # merge duplicates: evidence concatenated in order, conditional only if every grant is
         rank = np.empty(len(unique), dtype=np.int64)
         rank[np.argsort(first)] = np.arange(len(unique))
-        group = rank[inverse]
-        merged: list[list[Any]] = [[] for _ in range(len(unique))]
-        for raw, target in enumerate(group.tolist()):
-            merged[target].append(self._proofs[raw])
+        group = rank[inverse]  # raw edge -> merged edge, numbered in the order first added
+        chosen = np.sort(first)
+        proofs = [self._proofs[i] for i in chosen.tolist()]
+        counts = np.bincount(group, minlength=len(unique))
+        more: dict[int, list[Any]] = {int(target): [] for target in np.flatnonzero(counts > 1)}
+        for raw in np.flatnonzero(counts[group] > 1).tolist():
+            more[int(group[raw])].append(self._proofs[raw])
         all_conditional = np.ones(len(unique), dtype=np.bool_)
         np.logical_and.at(all_conditional, group, conditional)
-        chosen = np.sort(first)
-        self._frozen = Frozen(size, src[chosen], dst[chosen], kind[chosen].astype(np.int8), all_conditional, merged)
+        self._frozen = Frozen(
+            size, src[chosen], dst[chosen], kind[chosen].astype(np.int8), all_conditional, proofs, more
+        )
         return self._frozen
 
     @property
@@ -421,7 +431,7 @@ class DataGraph:
 
         found = []
         for eid in eids:
-            for proof in proofs[eid]:
+            for proof in proofs(eid):
                 group = getattr(proof, "group", None)
                 if group is not None:
                     verdict = by_group.get(id(group))
@@ -441,7 +451,7 @@ class DataGraph:
     def evidence(self, eid: int) -> tuple[Evidence, ...]:
         """The evidence of an edge, built from its proofs (duplicates dropped, order kept)."""
         seen: list[Evidence] = []
-        for proof in self.frozen.proofs[eid]:
+        for proof in self.frozen.proofs(eid):
             for item in proof.evidence() if hasattr(proof, "evidence") else proof:
                 if item not in seen:  # equality, not hashing: statements are dicts
                     seen.append(item)
