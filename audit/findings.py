@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.graph.model import Evidence
+from audit.graph.model import Evidence, distinct_evidence
 from audit.graph.rules import Hop, Violation
 
 Severity = Literal["critical", "high", "medium", "low"]
@@ -78,9 +78,4 @@ def path_of(violation: Violation) -> list[PathHop]:
 
 def path_evidence(violation: Violation) -> list[Evidence]:
     """The evidence of every edge on the path, in path order, without repeats."""
-    seen: list[Evidence] = []
-    for hop in violation.path:
-        for item in hop.evidence:
-            if item not in seen:
-                seen.append(item)
-    return seen
+    return distinct_evidence(item for hop in violation.path for item in hop.evidence)

@@ -4,6 +4,7 @@ and no tenant's data reaches another tenant."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import compress
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -138,11 +139,7 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
           -reads-> globex-dashboard-export -runs-as-> globex-app-role
     """
     graph = ctx.graph
-    owners = {
-        tenant
-        for tenant, store in zip(graph.column("tenant"), graph.type_mask(NodeType.STORE).tolist(), strict=True)
-        if tenant is not None and store
-    }
+    owners = set(compress(graph.column("tenant"), graph.type_mask(NodeType.STORE).tolist())) - {None}
     for tenant in sorted(set(ctx.inventory.tenants) - owners):
         yield ctx.gap(f"tenant:{tenant}", f"tenant {tenant} owns no described store: its isolation was not checked")
     if len(owners) < 2:
@@ -187,9 +184,7 @@ def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
     graph = ctx.graph
     stores = graph.type_mask(NodeType.STORE).tolist()
     sources = sorted(
-        n
-        for n, store, classes in zip(graph.keys, stores, graph.column("classes"), strict=True)
-        if store and not classes
+        n for n, classes in compress(zip(graph.keys, graph.column("classes"), strict=True), stores) if not classes
     )
     for violation in no_path(graph, sources, graph.training_sinks()):
         source, sink = _name(violation.source), _name(violation.target)

@@ -15,6 +15,8 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
+from itertools import compress
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import networkx as nx
@@ -73,6 +75,21 @@ class Evidence(BaseModel):
     detail: str
     statement: dict[str, Any] | None = None
     conditional: bool = False
+
+
+def distinct_evidence(items: Iterable[Evidence]) -> list[Evidence]:
+    """The items without repeats, in order. Equality, not hashing (statements are dicts),
+    but only between items of the same kind, location and detail: a set of those rules
+    out almost every comparison."""
+    seen: list[Evidence] = []
+    heads: set[tuple[str, str, str]] = set()
+    for item in items:
+        head = (item.kind, item.location, item.detail)
+        if head in heads and item in seen:
+            continue
+        heads.add(head)
+        seen.append(item)
+    return seen
 
 
 class Proof(Protocol):
@@ -356,7 +373,7 @@ class DataGraph:
             raise KeyError(name)
         found = self.memo.get(("column", name))
         if found is None:
-            found = self.memo[("column", name)] = [getattr(data, name) for data in self._nodes]
+            found = self.memo[("column", name)] = list(map(attrgetter(name), self._nodes))
         return found
 
     def type_mask(self, *node_types: NodeType) -> npt.NDArray[np.bool_]:
@@ -366,7 +383,7 @@ class DataGraph:
         if found is None:
             wanted = {t.value for t in node_types}
             kinds = self.column("node_type")
-            found = self.memo[key] = np.fromiter((k in wanted for k in kinds), np.bool_, len(kinds))
+            found = self.memo[key] = np.fromiter(map(wanted.__contains__, kinds), np.bool_, len(kinds))
         return found
 
     def node_items(self) -> Iterator[tuple[str, NodeData]]:
@@ -450,12 +467,13 @@ class DataGraph:
 
     def evidence(self, eid: int) -> tuple[Evidence, ...]:
         """The evidence of an edge, built from its proofs (duplicates dropped, order kept)."""
-        seen: list[Evidence] = []
-        for proof in self.frozen.proofs(eid):
-            for item in proof.evidence() if hasattr(proof, "evidence") else proof:
-                if item not in seen:  # equality, not hashing: statements are dicts
-                    seen.append(item)
-        return tuple(seen)
+        return tuple(
+            distinct_evidence(
+                item
+                for proof in self.frozen.proofs(eid)
+                for item in (proof.evidence() if hasattr(proof, "evidence") else proof)
+            )
+        )
 
     @cached_property
     def _sinks(self) -> list[str]:
@@ -468,10 +486,9 @@ class DataGraph:
     def _by_class(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = {}
         stores = self.type_mask(NodeType.STORE).tolist()
-        for node, store, classes in zip(self._keys, stores, self.column("classes"), strict=True):
-            if store:
-                for cls in classes:
-                    index.setdefault(cls, []).append(node)
+        for node, classes in compress(zip(self._keys, self.column("classes"), strict=True), stores):
+            for cls in classes:
+                index.setdefault(cls, []).append(node)
         return index
 
     def stores_of_classes(self, classes: Iterable[str]) -> list[str]:

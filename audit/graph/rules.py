@@ -150,9 +150,10 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
     tenants = sorted({t for t in column if t is not None})
     if not tenants:
         return []
-    number = {tenant: i for i, tenant in enumerate(tenants)}
+    number: dict[str | None, int] = {tenant: i for i, tenant in enumerate(tenants)}
+    number[None] = -1
     owner = np.empty(compiled.size, dtype=np.int64)  # tenant of a store or principal, else -1
-    owner[compiled.rank] = np.fromiter((-1 if t is None else number[t] for t in column), np.int64, len(column))
+    owner[compiled.rank] = np.fromiter(map(number.__getitem__, column), np.int64, len(column))
     stores = np.zeros(compiled.size, dtype=np.bool_)
     stores[compiled.rank] = graph.type_mask(NodeType.STORE)
     seed = np.where(stores, owner, -1)  # tenant of a store: where its data starts
@@ -165,7 +166,10 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
     for index in np.flatnonzero(seed >= 0).tolist():
         stores_of.setdefault(int(seed[index]), []).append(index)
     results: list[TenantViolation] = []
-    owner_names = {int(i): tenants[int(owner[i])] for i in np.flatnonzero(owner >= 0)} if pairs else {}
+    owned = np.flatnonzero(owner >= 0)
+    owner_names = (
+        dict(zip(owned.tolist(), map(tenants.__getitem__, owner[owned].tolist()), strict=True)) if pairs else {}
+    )
     for source in sorted({s for s, _ in pairs}):
         tenant = tenants[source]
         found: dict[str, TenantViolation] = {}

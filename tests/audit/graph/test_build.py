@@ -140,3 +140,12 @@ def test_edges_cite_the_entry_that_creates_them() -> None:
     (evidence,) = data["evidence"]
     assert evidence.location == "test:jobs[0]"
     assert "reads a" in evidence.detail
+
+
+def test_distinct_evidence_drops_repeats_keeps_order_and_tells_statements_apart() -> None:
+    from audit.graph.model import Evidence, distinct_evidence
+
+    read = Evidence(kind="iam-statement", location="p.json#/0", detail="Allow s3:GetObject", statement={"A": 1})
+    other = Evidence(kind="iam-statement", location="p.json#/0", detail="Allow s3:GetObject", statement={"A": 2})
+    job = Evidence(kind="inventory", location="jobs.yaml:3", detail="job x reads y")
+    assert distinct_evidence([job, read, job, other, read]) == [job, read, other]
