@@ -5,6 +5,7 @@ report is assembled, so every format, report.json included, is safe to hand over
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "[REDACTED]"
@@ -46,6 +47,7 @@ def might_hold_secret(text: str) -> bool:
     return any(keyword in lowered for keyword in _KEYWORDS)
 
 
+@lru_cache(maxsize=1 << 16)  # a report repeats its ids, kinds and locations many times
 def redact_text(text: str) -> str:
     if not might_hold_secret(text) or _ANY.search(text) is None:
         return text

@@ -433,7 +433,8 @@ class DataGraph:
         Each statement is judged once, and so is each group of statements that many edges
         share (one grant reaching many stores), whatever the number of edges.
         """
-        proofs = self.frozen.proofs
+        frozen = self.frozen
+        single, more = frozen._proof, frozen._more
         by_statement: dict[int, bool] = {}
         by_group: dict[int, bool] = {}
 
@@ -446,17 +447,30 @@ class DataGraph:
                     return True
             return False
 
+        shapes: dict[type, str] = {}  # what a kind of proof offers, looked up once per kind
+
+        def shape(proof: Any) -> str:
+            kind = type(proof)
+            found_shape = shapes.get(kind)
+            if found_shape is None:
+                found_shape = shapes[kind] = next(
+                    (name for name in ("group", "statements", "evidence") if hasattr(kind, name)), "items"
+                )
+            return found_shape
+
         found = []
         for eid in eids:
-            for proof in proofs(eid):
-                group = getattr(proof, "group", None)
-                if group is not None:
+            extra = more.get(eid)
+            for proof in (single[eid],) if extra is None else extra:
+                offered = shape(proof)
+                if offered == "group":
+                    group = proof.group
                     verdict = by_group.get(id(group))
                     if verdict is None:
                         verdict = by_group[id(group)] = judged(proof.statements())
-                elif hasattr(proof, "statements"):
+                elif offered == "statements":
                     verdict = judged(proof.statements())
-                elif hasattr(proof, "evidence"):
+                elif offered == "evidence":
                     verdict = False  # a declared fact: no statement
                 else:
                     verdict = judged(e.statement for e in proof if e.kind == "iam-statement" and e.statement)
