@@ -40,8 +40,7 @@ def emulator_sessions(endpoint: str) -> SessionFor:
     """A session per account in the AWS emulator at ``endpoint``, which must be on this
     machine: an estate is only ever built in an emulator, never in a real account.
 
-    The emulator gives a session in an account to whoever assumes a role there (moto keys
-    its accounts by the credentials it hands out)."""
+    The emulator gives a session in an account to whoever assumes a role there."""
     host = urlsplit(endpoint).hostname
     if host not in LOOPBACK:
         raise UsageError(
@@ -55,6 +54,12 @@ def emulator_sessions(endpoint: str) -> SessionFor:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+    return account_sessions(sts)
+
+
+def account_sessions(sts: Any) -> SessionFor:
+    """A session per account, each got once by assuming a role there through ``sts`` (an
+    emulator's: moto keys its accounts by the credentials it hands out)."""
     sessions: dict[str, Session] = {}
 
     def session_for(account: str) -> Session:

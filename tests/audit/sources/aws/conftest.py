@@ -3,40 +3,21 @@ real server on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from audit.estate import SessionFor, account_sessions
+
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
-
-
-SessionFor = Callable[[str], Any]
 
 
 @pytest.fixture
 def session_for(aws: None) -> SessionFor:
     """A session in an account, as moto gives one: by assuming a role there."""
-    sts = boto3.client("sts", region_name="us-east-1")
-    sessions: dict[str, Any] = {}
-
-    def session(account: str) -> Any:
-        if account in sessions:
-            return sessions[account]
-        credentials = sts.assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/estate-builder", RoleSessionName="estate-builder"
-        )["Credentials"]
-        sessions[account] = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name="us-east-1",
-        )
-        return sessions[account]
-
-    return session
+    return account_sessions(boto3.client("sts", region_name="us-east-1"))
 
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

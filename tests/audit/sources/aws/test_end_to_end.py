@@ -13,31 +13,17 @@ from typing import Any
 import boto3
 import yaml
 
-from audit.estate import EstateBuilder
+from audit.estate import EstateBuilder, SessionFor, account_sessions
 from audit.sources import load_inventory
 from tests.audit.sources.aws.conftest import ACCOUNTS
 from tests.conftest import EXAMPLE_ORG, LEAKS, audit_sources
 
 
-def _session_for(account: str, sessions: dict[str, Any]) -> Any:
-    if account not in sessions:
-        credentials = boto3.client("sts").assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/estate-builder", RoleSessionName="estate-builder"
-        )["Credentials"]
-        sessions[account] = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name="us-east-1",
-        )
-    return sessions[account]
-
-
-def _snapshot(sessions: dict[str, Any]) -> dict[str, Any]:
+def _snapshot(session_for: SessionFor) -> dict[str, Any]:
     """Everything the audit could have changed, per account."""
     state: dict[str, Any] = {}
     for account in ACCOUNTS:
-        session = _session_for(account, sessions)
+        session = session_for(account)
         s3, iam = session.client("s3"), session.client("iam")
         buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
         state[account] = {
@@ -61,10 +47,8 @@ def _has_tags(s3: Any, bucket: str) -> bool:
 
 def test_cli_audits_a_live_estate_over_http(moto_server: str, tmp_path: Path) -> None:
     sources = [EXAMPLE_ORG, LEAKS / "eval-harness-grant"]
-    sessions: dict[str, Any] = {}
-    overlay = EstateBuilder(
-        load_inventory([str(s) for s in sources]), lambda account: _session_for(account, sessions)
-    ).build()
+    sessions = account_sessions(boto3.client("sts"))  # AWS_ENDPOINT_URL: the server
+    overlay = EstateBuilder(load_inventory([str(s) for s in sources]), sessions).build()
     (tmp_path / "overlay.yaml").write_text(yaml.safe_dump(overlay, sort_keys=False))
     (tmp_path / "accounts.yaml").write_text(yaml.safe_dump({"accounts": list(ACCOUNTS)}))
     before = _snapshot(sessions)
