@@ -49,6 +49,14 @@ def _protected_reads(ctx: CheckContext[Any], eids: list[int]) -> Iterator[tuple[
         yield keys[int(frozen.src[eid])], keys[int(frozen.dst[eid])], EdgeData(ctx.graph, eid)
 
 
+def _on_edge(ctx: CheckContext[Any], source: str, target: str, endpoints: tuple[str, str], message: str) -> Outcome:
+    """A finding about one potential edge, the edge itself as its path."""
+    path = witness(ctx.graph, [source, target], declared_only=False)
+    return ctx.finding(
+        endpoints=endpoints, kind="potential", violation=Violation(source, target, "potential", path), message=message
+    )
+
+
 def access_table(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """Who can read protected data, and why (ACC-000): information for the reviewer, not a
     finding. One row per (store, reader), with the grant or job that gives the access.
@@ -116,12 +124,11 @@ def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
             and e.statement.get("Effect") == "Allow"
             and _is_wildcard(e.statement)
         ]
-        path = witness(ctx.graph, [store, reader], declared_only=False)
-        violation = Violation(store, reader, "potential", path)
-        yield ctx.finding(
+        yield _on_edge(
+            ctx,
+            store,
+            reader,
             endpoints=(store, reader),
-            kind="potential",
-            violation=violation,
             message=f"{ctx.graph.node(reader)['entity']} reads protected {ctx.graph.node(store)['entity']} through "
             f"a wildcard grant ({wild[0].detail})",
         )
@@ -174,12 +181,11 @@ def trusts_are_narrow(ctx: CheckContext[TrustParams]) -> Iterator[Outcome]:
     for principal, assumer in sorted((keys[int(frozen.src[e])], keys[int(frozen.dst[e])]) for e in open_trusts):
         kind = graph.node(assumer)["node_type"]
         who = "anyone (public)" if kind == NodeType.PUBLIC.value else f"foreign {assumer}"
-        hops = witness(ctx.graph, [principal, assumer], declared_only=False)
-        violation = Violation(principal, assumer, "potential", hops)
-        yield ctx.finding(
+        yield _on_edge(
+            ctx,
+            principal,
+            assumer,
             endpoints=(assumer, principal),
-            kind="potential",
-            violation=violation,
             message=f"{ctx.graph.node(principal)['entity']} can be assumed by {who} with no condition",
         )
     horizon = (ctx.now - timedelta(days=ctx.params.unused_days)).date()
