@@ -318,7 +318,12 @@ def missed(planted: list[dict[str, str]], findings: list[Any]) -> list[dict[str,
     return [p for p in planted if (p["check"], p["source"], p["sink"]) not in found]
 
 
+def found_in_report(report: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(check, first node, last node) of every finding with a path in a written report.json."""
+    return {(f["check"], f["path"][0]["node"], f["path"][-1]["node"]) for f in report["findings"] if f["path"]}
+
+
 def missed_in_report(planted: list[dict[str, str]], report: dict[str, Any]) -> list[dict[str, str]]:
     """:func:`missed`, from a written report.json."""
-    found = {(f["check"], f["path"][0]["node"], f["path"][-1]["node"]) for f in report["findings"] if f["path"]}
+    found = found_in_report(report)
     return [p for p in planted if (p["check"], p["source"], p["sink"]) not in found]

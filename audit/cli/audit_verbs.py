@@ -342,7 +342,7 @@ def synth(
 
     if tenants * 2 > stores:
         raise UsageError(f"{tenants} tenants need at least {tenants * 2} stores", "raise --stores or lower --tenants")
-    session_for = _emulator(aws_endpoint) if aws_endpoint else None  # before anything is written
+    session_for = _emulator(aws_endpoint) if aws_endpoint else None  # asked before anything is written
     estate = synthetic.generate(stores, roles, jobs, tenants, seed=seed, leaks=not clean, fanout=fanout)
     files = synthetic.documents(estate)
     out = Path(out_dir)
@@ -355,7 +355,7 @@ def synth(
         f"{len(estate.planted)} planted violation(s) in {out / synthetic.PLANTED}",
         markup=False,
     )
-    if session_for is not None and aws_endpoint:
+    if aws_endpoint:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:

@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from audit.synth import missed_in_report
+from audit.estate import account_sessions
+from audit.synth import found_in_report, missed_in_report
 from tests.conftest import invoke
 
 SMALL = ("--stores", "60", "--roles", "24", "--jobs", "40", "--tenants", "3")
@@ -19,10 +20,6 @@ SMALL = ("--stores", "60", "--roles", "24", "--jobs", "40", "--tenants", "3")
 
 def _report(out: Path) -> dict[str, Any]:
     return dict(json.loads((out / "report.json").read_text()))
-
-
-def _found(report: dict[str, Any]) -> set[tuple[str, str, str]]:
-    return {(f["check"], f["path"][0]["node"], f["path"][-1]["node"]) for f in report["findings"] if f["path"]}
 
 
 def test_the_live_estate_audits_like_its_inventory(moto_server: str, tmp_path: Path) -> None:
@@ -34,16 +31,8 @@ def test_the_live_estate_audits_like_its_inventory(moto_server: str, tmp_path: P
 
     # the estate is really there: the buckets of the inventory, with their tags
     stores = json.loads((estate / "inventory" / "stores.json").read_text())["stores"]
-    s3 = boto3.client("s3")  # AWS_ENDPOINT_URL: the server
-    sts = boto3.client("sts")
     serving = [s["id"] for s in stores if s["account"] == "111111111111"]
-    credentials = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/look", RoleSessionName="look")["Credentials"]
-    s3 = boto3.client(
-        "s3",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    s3 = account_sessions(boto3.client("sts"))("111111111111").client("s3")  # AWS_ENDPOINT_URL: the server
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert set(serving) <= buckets
     tenant_bucket = next(s for s in stores if s.get("tenant"))
@@ -69,7 +58,7 @@ def test_the_live_estate_audits_like_its_inventory(moto_server: str, tmp_path: P
 
     live_report, described_report = _report(tmp_path / "live"), _report(tmp_path / "described")
     assert missed_in_report(planted, live_report) == []
-    assert _found(live_report) == _found(described_report)
+    assert found_in_report(live_report) == found_in_report(described_report)
     assert {c["id"]: c["verdict"] for c in live_report["claims"]} == {
         c["id"]: c["verdict"] for c in described_report["claims"]
     }
