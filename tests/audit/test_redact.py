@@ -107,6 +107,17 @@ def test_trust_policy_external_id_never_reaches_the_report(write_yaml: WriteYaml
                 "/",
                 " ",
                 "\n",
+                # whole secrets of every pattern, in several cases, so most draws hold one
+                "AKIAIOSFODNN7EXAMPLE",
+                "API_KEY=0123456789abcdef",
+                "Token: ABCDEFGH12",
+                "passwd=hunter2hunter2",
+                "SECRET-KEY: s3cr3tv4lue",
+                "https://u:pw@example.com",
+                "ghp_" + "b" * 36,
+                "xoxp-1234567890-abc",
+                "sk-ant-" + "C" * 24,
+                "eyJxxxxxxxxxx.yyyyyyyyyy.zzzzzzzzzz",
             ]
         ),
         max_size=12,
