@@ -24,10 +24,10 @@ class ErasureParams(BaseModel):
 def _downstream(ctx: CheckContext[ErasureParams]) -> dict[str, tuple[str, list[str]]]:
     """Every store the classes' data flows to (declared edges), with the nearest origin's path."""
     compiled = ctx.graph.compiled
-    origins = ctx.graph.stores_of_classes(ctx.params.from_classes)
-    if not origins:
+    origins = ctx.graph.class_store_ids(ctx.params.from_classes)
+    if not len(origins):
         return {}
-    tree = compiled.bfs([compiled.index[o] for o in origins], declared_only=True)
+    tree = compiled.bfs(origins, declared_only=True)
     reached: dict[str, tuple[str, list[str]]] = {}
     for index in tree.order[1:]:
         node = compiled.nodes[int(index)]

@@ -42,9 +42,9 @@ def _describe(violation: Violation) -> str:
     return f"{hops} hop{'s' if hops != 1 else ''}; {state}"
 
 
-def _training_scope(ctx: CheckContext[Any], sources: list[str], sinks: list[str]) -> Iterator[CoverageGap]:
+def _training_scope(ctx: CheckContext[Any], source_count: int, sinks: list[str]) -> Iterator[CoverageGap]:
     """Fail closed: with nothing to check from, or nothing to check against, no pass."""
-    if not sources:
+    if not source_count:
         yield ctx.gap(
             f"check:{ctx.check.id}",
             f"no store holds data of class {', '.join(ctx.params.from_classes)}: "
@@ -75,9 +75,9 @@ def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
           -reads-> feature-export -writes-> feature-store -reads-> mix-augment -writes-> pretrain-mix
     """
     graph = ctx.graph
-    sources = graph.stores_of_classes(ctx.params.from_classes)
+    sources = graph.class_store_ids(ctx.params.from_classes)
     sinks = graph.training_sinks()
-    yield from _training_scope(ctx, sources, sinks)
+    yield from _training_scope(ctx, len(sources), sinks)
     for violation in no_path(graph, sources, sinks):
         source, sink = _name(violation.source), _name(violation.target)
         classes = ", ".join(c for c in graph.node(violation.source)["classes"] if c in ctx.params.from_classes)
@@ -108,9 +108,9 @@ def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[O
           -reads-> pii-scrub -writes-> sft-chats
     """
     graph = ctx.graph
-    sources = graph.stores_of_classes(ctx.params.from_classes)
+    sources = graph.class_store_ids(ctx.params.from_classes)
     sinks = graph.training_sinks()
-    yield from _training_scope(ctx, sources, sinks)
+    yield from _training_scope(ctx, len(sources), sinks)
     for gate, violation in only_through(graph, sources, sinks, ctx.params.through):
         source, sink = _name(violation.source), _name(violation.target)
         yield ctx.finding(
@@ -182,11 +182,7 @@ def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
           research-scratch -reads-> scratch-mix -writes-> pretrain-mix
     """
     graph = ctx.graph
-    stores = graph.type_mask(NodeType.STORE).tolist()
-    sources = sorted(
-        n for n, classes in compress(zip(graph.keys, graph.column("classes"), strict=True), stores) if not classes
-    )
-    for violation in no_path(graph, sources, graph.training_sinks()):
+    for violation in no_path(graph, graph.unclassified_store_ids(), graph.training_sinks()):
         source, sink = _name(violation.source), _name(violation.target)
         yield ctx.finding(
             endpoints=(violation.source, violation.target),

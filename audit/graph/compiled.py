@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,11 +54,29 @@ class Traversal:
 
 @dataclass(frozen=True)
 class _Direction:
-    """The edges in CSR row order for one direction: ``rows`` sorted, ``cols`` beside them."""
+    """The edges in CSR row order for one direction: ``rows`` sorted, ``cols`` beside them,
+    ``indptr`` where each row starts (numbers in the CSR index type)."""
 
-    rows: IntArray
-    cols: IntArray
+    rows: npt.NDArray[np.signedinteger[Any]]
+    cols: npt.NDArray[np.signedinteger[Any]]
     declared: BoolArray
+    indptr: npt.NDArray[np.signedinteger[Any]]
+
+    @classmethod
+    def of(cls, rows: IntArray, cols: IntArray, declared: BoolArray, size: int, dtype: type) -> _Direction:
+        return cls(rows.astype(dtype), cols.astype(dtype), declared, _indptr(rows, size, dtype))
+
+    def declared_only(self, size: int) -> _Direction:
+        rows, cols = self.rows[self.declared], self.cols[self.declared]
+        return _Direction(rows, cols, self.declared[self.declared], _indptr(rows, size, rows.dtype.type))
+
+
+def _indptr(rows: npt.NDArray[np.signedinteger[Any]], size: int, dtype: type) -> npt.NDArray[np.signedinteger[Any]]:
+    """Row starts for edges sorted by row, with one more row (the virtual root) at the end."""
+    indptr: npt.NDArray[np.signedinteger[Any]] = np.zeros(size + 2, dtype=dtype)
+    np.cumsum(np.bincount(rows, minlength=size), out=indptr[1 : size + 1])
+    indptr[size + 1] = indptr[size]
+    return indptr
 
 
 class CompiledGraph:
@@ -73,10 +91,24 @@ class CompiledGraph:
         self.src = src
         self.dst = dst
         self.declared = declared
+        size = len(self.nodes)
+        # CSR numbers: 32 bits while every node number and edge position (with the virtual
+        # root and its edges to up to every node) fits, as csgraph would choose itself
+        self._index_type: type = np.int32 if len(src) + 2 * size + 2 < 2**31 else np.int64
         forward = np.lexsort((dst, src))
         backward = np.lexsort((src, dst))
-        self._forward = _Direction(src[forward], dst[forward], declared[forward])
-        self._backward = _Direction(dst[backward], src[backward], declared[backward])
+        self._directions = {
+            (False, False): _Direction.of(src[forward], dst[forward], declared[forward], size, self._index_type),
+            (True, False): _Direction.of(dst[backward], src[backward], declared[backward], size, self._index_type),
+        }
+        self._ones = np.ones(0, dtype=np.int8)
+
+    def _direction(self, reverse: bool, declared_only: bool) -> _Direction:
+        """The edges one way, all or declared only (each built once, when first asked for)."""
+        found = self._directions.get((reverse, declared_only))
+        if found is None:
+            found = self._directions[(reverse, True)] = self._directions[(reverse, False)].declared_only(self.size)
+        return found
 
     @classmethod
     def from_graph(cls, graph: DataGraph) -> CompiledGraph:
@@ -107,24 +139,33 @@ class CompiledGraph:
         declared_only: bool = False,
         blocked: BoolArray | None = None,
     ) -> csr_array:
-        """The CSR adjacency (one extra row: a virtual root joined to ``roots``)."""
-        direction = self._backward if reverse else self._forward
-        rows, cols = direction.rows, direction.cols
-        if declared_only or blocked is not None:
-            keep = direction.declared.copy() if declared_only else np.ones(len(rows), dtype=np.bool_)
-            if blocked is not None:
-                keep &= ~blocked[rows] & ~blocked[cols]
-            rows, cols = rows[keep], cols[keep]
+        """The CSR adjacency (one extra row: a virtual root joined to ``roots``).
+
+        Every edge out of a ``blocked`` node is turned into a loop to itself, so a search
+        may step onto it but never past it (``bfs`` then drops it from its tree)."""
+        direction = self._direction(reverse, declared_only)
+        indptr = direction.indptr.copy()
         root = self.size
-        roots_arr = np.asarray(roots, dtype=np.int64)
-        counts = np.bincount(rows, minlength=root)
-        indptr = np.empty(root + 2, dtype=np.int64)
-        indptr[0] = 0
-        np.cumsum(counts, out=indptr[1 : root + 1])
+        roots_arr: npt.NDArray[np.signedinteger[Any]] = np.asarray(roots, dtype=self._index_type)
         indptr[root + 1] = indptr[root] + len(roots_arr)
-        indices = np.concatenate([cols, roots_arr]).astype(np.int32 if root < 2**31 - 1 else np.int64)
-        data = np.ones(len(indices), dtype=np.int8)
-        return csr_array((data, indices, indptr), shape=(root + 1, root + 1))
+        indices = np.concatenate([direction.cols, roots_arr])
+        if blocked is not None:  # a blocked node's edges all lead back to itself: a dead end
+            closed = np.flatnonzero(blocked)
+            starts, ends = indptr[closed], indptr[closed + 1]
+            indices[spans(starts, ends)] = np.repeat(closed, ends - starts)
+        return csr_array((self._data(len(indices)), indices, indptr), shape=(root + 1, root + 1))
+
+    def adjacency(self) -> csr_array:
+        """Every edge, as a CSR matrix (no virtual root)."""
+        direction, size = self._directions[(False, False)], self.size
+        entries = (self._data(len(direction.cols)), direction.cols, direction.indptr[: size + 1])
+        return csr_array(entries, shape=(size, size))
+
+    def _data(self, count: int) -> npt.NDArray[np.int8]:
+        """``count`` ones: the values of a matrix's entries (a view of one shared array)."""
+        if len(self._ones) < count:
+            self._ones = np.ones(len(self.src) + self.size, dtype=np.int8)  # the most any matrix needs
+        return self._ones[:count]
 
     def bfs(
         self,
@@ -140,5 +181,21 @@ class CompiledGraph:
         keeps declared edges only; ``blocked`` nodes are never entered (roots excepted).
         """
         matrix = self.matrix(roots, reverse=reverse, declared_only=declared_only, blocked=blocked)
-        order, parent = breadth_first_order(matrix, self.size, directed=True, return_predecessors=True)
-        return Traversal(self.size, parent.astype(np.int64), order.astype(np.int64))
+        found, tree = breadth_first_order(matrix, self.size, directed=True, return_predecessors=True)
+        parent, order = tree.astype(np.int64), found.astype(np.int64)
+        if blocked is not None:  # the blocked nodes it stepped onto, roots excepted, were never entered
+            dropped = np.append(blocked, False)
+            dropped[np.asarray(roots, dtype=np.int64)] = False
+            parent[dropped] = UNREACHED
+            order = order[~dropped[order]]
+        return Traversal(self.size, parent, order)
+
+
+def spans(starts: npt.NDArray[np.signedinteger[Any]], ends: npt.NDArray[np.signedinteger[Any]]) -> IntArray:
+    """The concatenation of range(start, end) for each pair, vectorised."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return offsets + np.arange(total, dtype=np.int64)

@@ -491,30 +491,57 @@ class DataGraph:
 
     @cached_property
     def _sinks(self) -> list[str]:
-        return sorted(n for n, data in self.node_items() if data.training_sink)
+        return sorted(compress(self._keys, self.column("training_sink")))
 
     def training_sinks(self) -> list[str]:
         return list(self._sinks)
 
     @cached_property
-    def _by_class(self) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = {}
-        stores = self.type_mask(NodeType.STORE).tolist()
-        for node, classes in compress(zip(self._keys, self.column("classes"), strict=True), stores):
-            for cls in classes:
-                index.setdefault(cls, []).append(node)
+    def _by_class(self) -> dict[str, list[npt.NDArray[np.int64]]]:
+        """Per class, the node indices of its stores (in parts). Stores share few distinct
+        sets of classes, so the stores are grouped by their set, not walked class by class."""
+        column = self.column("classes")
+        distinct = list(set(column))
+        code = np.fromiter(map({c: i for i, c in enumerate(distinct)}.__getitem__, column), np.int64, len(column))
+        stores = np.flatnonzero(self.type_mask(NodeType.STORE))
+        order = np.argsort(code[stores], kind="stable")
+        bounds = np.searchsorted(code[stores][order], np.arange(len(distinct) + 1))
+        index: dict[str, list[npt.NDArray[np.int64]]] = {}
+        for position, classes in enumerate(distinct):
+            members = stores[order[bounds[position] : bounds[position + 1]]]
+            for cls in classes if len(members) else ():
+                index.setdefault(cls, []).append(members)
         return index
 
+    def class_store_ids(self, classes: Iterable[str]) -> npt.NDArray[np.int64]:
+        """The stores of any of these classes, as compiled node numbers in key order
+        (computed once per set of classes: several checks ask for the same classes, and
+        there may be 10^5 such stores)."""
+        wanted = frozenset(classes)
+        found: npt.NDArray[np.int64] | None = self.memo.get(("class-store-ids", wanted))
+        if found is None:
+            rank = self.compiled.rank
+            held = np.zeros(len(rank), dtype=np.bool_)  # a store of two wanted classes counts once
+            for cls in wanted:
+                for part in self._by_class.get(cls, ()):
+                    held[rank[part]] = True
+            found = self.memo[("class-store-ids", wanted)] = np.flatnonzero(held)
+        return found
+
+    def unclassified_store_ids(self) -> npt.NDArray[np.int64]:
+        """The stores of no class, as compiled node numbers in key order."""
+        classified = np.fromiter(map(bool, self.column("classes")), np.bool_, len(self._keys))
+        return np.sort(self.compiled.rank[np.flatnonzero(self.type_mask(NodeType.STORE) & ~classified)])
+
     def stores_of_classes(self, classes: Iterable[str]) -> list[str]:
-        """The stores of any of these classes, by key (computed once per set of classes:
-        several checks ask for the same classes, and there may be 10^5 such stores)."""
+        """The stores of any of these classes, by key, in key order."""
         wanted = frozenset(classes)
         found: list[str] | None = self.memo.get(("stores-of-classes", wanted))
         if found is None:
-            keys: set[str] = set()
-            for cls in wanted:
-                keys.update(self._by_class.get(cls, ()))
-            found = self.memo[("stores-of-classes", wanted)] = sorted(keys)
+            nodes = self.compiled.nodes
+            found = self.memo[("stores-of-classes", wanted)] = list(
+                map(nodes.__getitem__, self.class_store_ids(wanted).tolist())
+            )
         return list(found)
 
     def edge_count_by_kind(self) -> dict[str, int]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Literal
 
 import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
-from audit.graph.compiled import UNREACHED, BoolArray, CompiledGraph, IntArray, Traversal
+from audit.graph.compiled import UNREACHED, BoolArray, CompiledGraph, IntArray, Traversal, spans
 from audit.graph.model import DataGraph, Evidence, NodeType
 
 Kind = Literal["declared", "potential"]
@@ -69,64 +70,71 @@ def witness(graph: DataGraph, nodes: Sequence[str], *, declared_only: bool) -> t
     return tuple(hops)
 
 
+Nodes = Sequence[str] | IntArray  # node keys, or compiled node numbers
+
+
+def _numbers(compiled: CompiledGraph, nodes: Nodes) -> IntArray:
+    if isinstance(nodes, np.ndarray):
+        return nodes.astype(np.int64, copy=False)
+    return np.fromiter(map(compiled.index.__getitem__, nodes), np.int64, len(nodes))
+
+
 def _violations_to_sinks(
-    graph: DataGraph, sources: Sequence[str], sinks: Sequence[str], blocked: BoolArray | None = None
+    graph: DataGraph, sources: Nodes, sinks: Nodes, blocked: BoolArray | None = None
 ) -> list[Violation]:
     """One violation per source that reaches any sink, with the path to its nearest sink."""
     compiled = graph.compiled
-    if not sources or not sinks:
+    source_ids, sink_ids = _numbers(compiled, sources), _numbers(compiled, sinks)
+    if not len(source_ids) or not len(sink_ids):
         return []
-    sink_ids = [compiled.index[s] for s in sinks]
-    source_ids = np.fromiter((compiled.index[s] for s in sources), np.int64, len(sources))
-    open_sources = np.ones(len(sources), dtype=np.bool_) if blocked is None else ~blocked[source_ids]
-    found: dict[str, Violation] = {}
+    open_sources = np.ones(len(source_ids), dtype=np.bool_) if blocked is None else ~blocked[source_ids]
+    found: dict[int, Violation] = {}  # by position in sources
     for kind, declared_only in (("declared", True), ("potential", False)):
         tree = compiled.bfs(sink_ids, reverse=True, declared_only=declared_only, blocked=blocked)
         reached = open_sources & (tree.parent[source_ids] != UNREACHED)
         for position in np.flatnonzero(reached).tolist():  # only the sources that do reach a sink
-            source = sources[position]
-            if source in found:
+            if position in found:
                 continue
             path = [compiled.nodes[i] for i in tree.chain(int(source_ids[position]))]
-            found[source] = Violation(
-                source,
+            found[position] = Violation(
+                path[0],
                 path[-1],
                 kind,  # type: ignore[arg-type]
                 witness(graph, path, declared_only=declared_only),
             )
-    return [found[s] for s in sources if s in found]
+    return [found[p] for p in sorted(found)]
 
 
-def no_path(graph: DataGraph, sources: Sequence[str], sinks: Sequence[str]) -> list[Violation]:
-    """Every source store that reaches a sink."""
+def no_path(graph: DataGraph, sources: Nodes, sinks: Nodes) -> list[Violation]:
+    """Every source store that reaches a sink, in the order of ``sources``."""
     return _violations_to_sinks(graph, sources, sinks)
 
 
-def only_through(
-    graph: DataGraph, sources: Sequence[str], sinks: Sequence[str], gates: Iterable[str]
-) -> list[tuple[str, Violation]]:
+def only_through(graph: DataGraph, sources: Nodes, sinks: Nodes, gates: Iterable[str]) -> list[tuple[str, Violation]]:
     """For each gate kind, the sources that reach a sink on a path avoiding every node
     that carries the gate. A source whose data already passed the gate is not an origin."""
+    source_ids = _numbers(graph.compiled, sources)
     results: list[tuple[str, Violation]] = []
     for gate in gates:
-        blocked = _carrying(graph, gate)
-        origins = [s for s in sources if gate not in graph.node(s)["passed_gates"]]
-        results.extend((gate, v) for v in _violations_to_sinks(graph, origins, sinks, blocked))
+        origins = source_ids[~_holding(graph, "passed_gates", gate)[source_ids]]
+        results.extend((gate, v) for v in _violations_to_sinks(graph, origins, sinks, _holding(graph, "gates", gate)))
     return results
 
 
-def _carrying(graph: DataGraph, gate: str) -> BoolArray:
-    """Per compiled node: does it carry the gate?"""
-    carriers: dict[str, list[int]] | None = graph.memo.get("gate-carriers")
-    if carriers is None:  # one pass over the nodes for every gate kind: few nodes carry one
-        carriers = graph.memo["gate-carriers"] = {}
-        for index, gates in enumerate(graph.column("gates")):
-            for kind in gates or ():
-                carriers.setdefault(kind, []).append(index)
+def _holding(graph: DataGraph, column: str, gate: str) -> BoolArray:
+    """Per compiled node: does its ``column`` (``gates``: it carries the gate;
+    ``passed_gates``: its data has passed it) hold the gate?"""
+    by_gate: dict[str, list[int]] | None = graph.memo.get(("gate-holders", column))
+    if by_gate is None:  # one pass over the nodes for every gate kind: few nodes hold one
+        by_gate = graph.memo[("gate-holders", column)] = {}
+        values = graph.column(column)
+        for index in compress(range(len(values)), values):  # the nodes with any gate
+            for kind in values[index]:
+                by_gate.setdefault(kind, []).append(index)
     compiled = graph.compiled
-    blocked = np.zeros(compiled.size, dtype=np.bool_)
-    blocked[compiled.rank[carriers.get(gate, [])]] = True
-    return blocked
+    mask = np.zeros(compiled.size, dtype=np.bool_)
+    mask[compiled.rank[by_gate.get(gate, [])]] = True
+    return mask
 
 
 @dataclass(frozen=True)
@@ -142,12 +150,13 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
 
     Not one traversal per tenant: the graph's strongly connected components are condensed
     to a DAG, and a bitset of the tenants whose stores reach each component is propagated
-    along it in topological order (one pass for declared edges, one for all). Only tenants
-    whose data does reach another's are then traversed, for their witness paths.
+    along it in topological order, over all edges. Only tenants whose data does reach
+    another's are then traversed: over declared edges (a pair they carry is *declared*),
+    then over all edges for the rest, with the witness paths.
     """
     compiled = graph.compiled
     column = graph.column("tenant")
-    tenants = sorted({t for t in column if t is not None})
+    tenants = sorted(set(column) - {None})
     if not tenants:
         return []
     number: dict[str | None, int] = {tenant: i for i, tenant in enumerate(tenants)}
@@ -157,29 +166,23 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
     stores = np.zeros(compiled.size, dtype=np.bool_)
     stores[compiled.rank] = graph.type_mask(NodeType.STORE)
     seed = np.where(stores, owner, -1)  # tenant of a store: where its data starts
-    pairs: dict[tuple[int, int], str] = {}
-    for kind, declared_only in (("declared", True), ("potential", False)):
-        bits = _tenant_reach(compiled, seed, len(tenants), declared_only)
-        for source, target in _crossings(bits, owner):
-            pairs.setdefault((source, target), kind)
-    stores_of: dict[int, list[int]] = {}
-    for index in np.flatnonzero(seed >= 0).tolist():
-        stores_of.setdefault(int(seed[index]), []).append(index)
+    crossed: dict[int, set[str]] = {}  # source tenant -> the tenants its data reaches
+    for source, target in _crossings(_tenant_reach(compiled, seed, len(tenants)), owner):
+        crossed.setdefault(source, set()).add(tenants[target])
+    if not crossed:
+        return []
+    by_tenant = np.argsort(seed, kind="stable")  # store numbers grouped by tenant
+    bounds = np.searchsorted(seed[by_tenant], np.arange(len(tenants) + 1))
     results: list[TenantViolation] = []
-    owned = np.flatnonzero(owner >= 0)
-    owner_names = (
-        dict(zip(owned.tolist(), map(tenants.__getitem__, owner[owned].tolist()), strict=True)) if pairs else {}
-    )
-    for source in sorted({s for s, _ in pairs}):
+    for source, wanted in sorted(crossed.items()):
         tenant = tenants[source]
         found: dict[str, TenantViolation] = {}
         for kind, declared_only in (("declared", True), ("potential", False)):
-            wanted = {tenants[t] for (s, t), k in pairs.items() if s == source and kind in (k, "potential")}
             if not wanted - set(found):
                 continue
-            tree = compiled.bfs(stores_of[source], declared_only=declared_only)
-            for other, reached in _reached_by_tenant(tree, owner_names, tenant).items():
-                if other in found or other not in wanted:
+            tree = compiled.bfs(by_tenant[bounds[source] : bounds[source + 1]], declared_only=declared_only)
+            for other, reached in _reached_by_tenant(tree, owner, source).items():
+                if tenants[other] in found or tenants[other] not in wanted:
                     continue
                 path = [compiled.nodes[i] for i in reversed(tree.chain(reached[0]))]
                 violation = Violation(
@@ -188,18 +191,17 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
                     kind,  # type: ignore[arg-type]
                     witness(graph, path, declared_only=declared_only),
                 )
-                found[other] = TenantViolation(tenant, other, violation, tuple(compiled.nodes[i] for i in reached))
+                found[tenants[other]] = TenantViolation(
+                    tenant, tenants[other], violation, tuple(compiled.nodes[i] for i in reached)
+                )
         results.extend(found[o] for o in sorted(found))
     return results
 
 
-def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int, declared_only: bool) -> Any:
+def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int) -> Any:
     """Per node, a bitset (uint64 words) of the tenants whose stores reach it."""
-    size = compiled.size
-    keep = compiled.declared if declared_only else np.ones(len(compiled.src), dtype=np.bool_)
-    src, dst = compiled.src[keep], compiled.dst[keep]
-    matrix = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
-    count, labels = connected_components(matrix, directed=True, connection="strong")
+    src, dst = compiled.src, compiled.dst
+    count, labels = connected_components(compiled.adjacency(), directed=True, connection="strong")
     labels = labels.astype(np.int64)  # int32 from scipy: label * count would overflow
     words = max(1, (tenants + 63) // 64)
     bits = np.zeros((count, words), dtype=np.uint64)
@@ -218,7 +220,7 @@ def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int, declare
     indegree = np.bincount(heads, minlength=count)
     frontier = np.flatnonzero(indegree == 0)
     while len(frontier):  # Kahn's levels: a component's bits are final when it is reached
-        chosen = _spans(starts[frontier], starts[frontier + 1])
+        chosen = spans(starts[frontier], starts[frontier + 1])
         if not len(chosen):
             break
         targets = heads[chosen]
@@ -230,16 +232,6 @@ def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int, declare
         indegree[grouped] -= np.diff(np.append(first, len(targets)))
         frontier = grouped[indegree[grouped] == 0]
     return bits[labels]
-
-
-def _spans(starts: IntArray, ends: IntArray) -> IntArray:
-    """The concatenation of range(start, end) for each pair, vectorised."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return offsets + np.arange(total, dtype=np.int64)
 
 
 def _crossings(bits: Any, owner: IntArray) -> list[tuple[int, int]]:
@@ -262,10 +254,12 @@ def _crossings(bits: Any, owner: IntArray) -> list[tuple[int, int]]:
     return sorted(found)
 
 
-def _reached_by_tenant(tree: Traversal, owner: dict[int, str], tenant: str) -> dict[str, list[int]]:
-    reached: dict[str, list[int]] = {}
-    for node in tree.order[1:]:  # order[0] is the virtual root
-        other = owner.get(int(node))
-        if other is not None and other != tenant:
-            reached.setdefault(other, []).append(int(node))
+def _reached_by_tenant(tree: Traversal, owner: IntArray, tenant: int) -> dict[int, list[int]]:
+    """The nodes of other tenants a traversal reached, by tenant, nearest first."""
+    order = tree.order[1:]  # order[0] is the virtual root
+    owners = owner[order]
+    other = (owners >= 0) & (owners != tenant)
+    reached: dict[int, list[int]] = {}
+    for node, whose in zip(order[other].tolist(), owners[other].tolist(), strict=True):
+        reached.setdefault(whose, []).append(node)
     return reached

@@ -149,3 +149,21 @@ def test_distinct_evidence_drops_repeats_keeps_order_and_tells_statements_apart(
     other = Evidence(kind="iam-statement", location="p.json#/0", detail="Allow s3:GetObject", statement={"A": 2})
     job = Evidence(kind="inventory", location="jobs.yaml:3", detail="job x reads y")
     assert distinct_evidence([job, read, job, other, read]) == [job, read, other]
+
+
+def test_stores_of_classes_holds_each_store_once_in_key_order() -> None:
+    graph = graph_of(
+        stores=[
+            store("z", "enterprise"),
+            store("m", "enterprise", "feedback"),
+            store("a", "feedback"),
+            store("k", "enterprise"),
+            store("u"),
+        ],
+        jobs=[{"id": "j", "reads": ["z"], "writes": ["a"]}],
+    )
+    assert graph.stores_of_classes(["enterprise", "feedback"]) == ["store:a", "store:k", "store:m", "store:z"]
+    assert graph.stores_of_classes(["feedback"]) == ["store:a", "store:m"]
+    assert graph.stores_of_classes(["training"]) == []
+    compiled = graph.compiled
+    assert [compiled.nodes[i] for i in graph.class_store_ids(["enterprise"])] == ["store:k", "store:m", "store:z"]
