@@ -167,7 +167,7 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
     stores[compiled.rank] = graph.type_mask(NodeType.STORE)
     seed = np.where(stores, owner, -1)  # tenant of a store: where its data starts
     crossed: dict[int, set[str]] = {}  # source tenant -> the tenants its data reaches
-    for source, target in _crossings(_tenant_reach(compiled, seed, len(tenants)), owner):
+    for source, target in _crossings(*_tenant_reach(compiled, seed, len(tenants)), owner):
         crossed.setdefault(source, set()).add(tenants[target])
     if not crossed:
         return []
@@ -198,11 +198,12 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
     return results
 
 
-def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int) -> Any:
-    """Per node, a bitset (uint64 words) of the tenants whose stores reach it."""
+def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int) -> tuple[Any, IntArray]:
+    """Per strongly connected component, a bitset (uint64 words) of the tenants whose stores
+    reach it; and each node's component."""
     src, dst = compiled.src, compiled.dst
-    count, labels = connected_components(compiled.adjacency(), directed=True, connection="strong")
-    labels = labels.astype(np.int64)  # int32 from scipy: label * count would overflow
+    count, found = connected_components(compiled.adjacency(), directed=True, connection="strong")
+    labels: IntArray = found.astype(np.int64)  # int32 from scipy: label * count would overflow
     words = max(1, (tenants + 63) // 64)
     bits = np.zeros((count, words), dtype=np.uint64)
     seeded = np.flatnonzero(seed >= 0)
@@ -231,15 +232,15 @@ def _tenant_reach(compiled: CompiledGraph, seed: IntArray, tenants: int) -> Any:
         bits[grouped] |= np.bitwise_or.reduceat(bits[tails], first, axis=0)
         indegree[grouped] -= np.diff(np.append(first, len(targets)))
         frontier = grouped[indegree[grouped] == 0]
-    return bits[labels]
+    return bits, labels
 
 
-def _crossings(bits: Any, owner: IntArray) -> list[tuple[int, int]]:
+def _crossings(bits: Any, labels: IntArray, owner: IntArray) -> list[tuple[int, int]]:
     """(source tenant, owner tenant) for every owned node another tenant's data reaches."""
     owned = np.flatnonzero(owner >= 0)
     if not len(owned):
         return []
-    rows = bits[owned].copy()
+    rows = bits[labels[owned]]
     own = owner[owned]
     rows[np.arange(len(owned)), own // 64] &= ~np.left_shift(np.uint64(1), (own % 64).astype(np.uint64))
     hit = np.flatnonzero(rows.any(axis=1))
