@@ -526,6 +526,7 @@ class DataGraph:
                 for part in self._by_class.get(cls, ()):
                     held[rank[part]] = True
             found = self.memo[("class-store-ids", wanted)] = np.flatnonzero(held)
+            found.flags.writeable = False  # shared by every check that asks
         return found
 
     def unclassified_store_ids(self) -> npt.NDArray[np.int64]:
