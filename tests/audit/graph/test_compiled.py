@@ -54,3 +54,21 @@ def test_bfs_reaches_what_networkx_reaches_at_the_same_distance(
         assert chain[-1] in roots
         for u, v in zip(chain[1:], chain[:-1], strict=True):  # each step is an edge kept
             assert expected.has_edge(u, v)
+
+
+def test_rows_are_sorted_by_node_then_neighbour_whatever_the_edge_order() -> None:
+    """The order a search meets neighbours in (and so the witness paths it picks) follows
+    the node numbers, never the order the edges were added in."""
+    rng = np.random.default_rng(3)
+    src, dst = rng.integers(0, 300, 5_000), rng.integers(0, 300, 5_000)
+    declared = rng.random(5_000) < 0.5
+    compiled = CompiledGraph([f"n{i:03d}" for i in range(300)], src, dst, declared)
+    shuffled = rng.permutation(5_000)
+    again = CompiledGraph(compiled.nodes, src[shuffled], dst[shuffled], declared[shuffled])
+    for reverse in (False, True):
+        tails, heads = (dst, src) if reverse else (src, dst)
+        expected = np.lexsort((heads, tails))
+        for graph in (compiled, again):
+            matrix = graph.matrix([], reverse=reverse)
+            assert np.array_equal(matrix.indices[: len(src)], heads[expected])
+            assert np.array_equal(np.diff(matrix.indptr)[:300], np.bincount(tails, minlength=300))
