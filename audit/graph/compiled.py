@@ -3,9 +3,10 @@
 Multi-source questions ("does any store of these classes reach any sink?") are answered
 by one breadth-first search from a virtual node joined to every source (or, on the
 reversed graph, to every sink), so each rule costs one traversal, not one per source.
-The CSR rows are built straight from edge arrays kept sorted by (source, target) and by
-(target, source), so filtering edges (declared only, gates blocked) costs one vectorised
-pass and no sort.
+Each direction's CSR arrays (edges sorted by (source, target), or by (target, source)) are
+built once, and its declared edges' once when first asked for; a traversal copies only the
+row starts and appends the virtual root's row. Blocked nodes (gates) become dead ends in
+that copy, so no traversal filters or sorts the edges again.
 """
 
 from __future__ import annotations
@@ -54,27 +55,32 @@ class Traversal:
 
 @dataclass(frozen=True)
 class _Direction:
-    """The edges in CSR row order for one direction: ``rows`` sorted, ``cols`` beside them,
-    ``indptr`` where each row starts (numbers in the CSR index type)."""
+    """The edges in CSR row order for one direction: ``cols`` the far end of each edge, row
+    by row, ``indptr`` where each row starts, with one more row (the virtual root's, empty)
+    at the end; numbers in the CSR index type."""
 
-    rows: npt.NDArray[np.signedinteger[Any]]
     cols: npt.NDArray[np.signedinteger[Any]]
     declared: BoolArray
     indptr: npt.NDArray[np.signedinteger[Any]]
 
     @classmethod
     def of(cls, rows: IntArray, cols: IntArray, declared: BoolArray, size: int, dtype: type) -> _Direction:
-        return cls(rows.astype(dtype), cols.astype(dtype), declared, _indptr(rows, size, dtype))
+        """From edges sorted by row."""
+        return cls(cols.astype(dtype), declared, _indptr(np.bincount(rows, minlength=size), dtype))
 
-    def declared_only(self, size: int) -> _Direction:
-        rows, cols = self.rows[self.declared], self.cols[self.declared]
-        return _Direction(rows, cols, self.declared[self.declared], _indptr(rows, size, rows.dtype.type))
+    def declared_only(self) -> _Direction:
+        size = len(self.indptr) - 2
+        before = np.concatenate([[0], np.cumsum(self.declared)])  # declared edges before each edge
+        counts = before[self.indptr[1 : size + 1]] - before[self.indptr[:size]]
+        kept = self.declared[self.declared]
+        return _Direction(self.cols[self.declared], kept, _indptr(counts, self.indptr.dtype.type))
 
 
-def _indptr(rows: npt.NDArray[np.signedinteger[Any]], size: int, dtype: type) -> npt.NDArray[np.signedinteger[Any]]:
-    """Row starts for edges sorted by row, with one more row (the virtual root) at the end."""
+def _indptr(counts: npt.NDArray[np.signedinteger[Any]], dtype: type) -> npt.NDArray[np.signedinteger[Any]]:
+    """Row starts from the number of edges in each row, and one more row, empty, at the end."""
+    size = len(counts)
     indptr: npt.NDArray[np.signedinteger[Any]] = np.zeros(size + 2, dtype=dtype)
-    np.cumsum(np.bincount(rows, minlength=size), out=indptr[1 : size + 1])
+    np.cumsum(counts, out=indptr[1 : size + 1])
     indptr[size + 1] = indptr[size]
     return indptr
 
@@ -109,7 +115,7 @@ class CompiledGraph:
         """The edges one way, all or declared only (each built once, when first asked for)."""
         found = self._directions.get((reverse, declared_only))
         if found is None:
-            found = self._directions[(reverse, True)] = self._directions[(reverse, False)].declared_only(self.size)
+            found = self._directions[(reverse, True)] = self._directions[(reverse, False)].declared_only()
         return found
 
     @classmethod
