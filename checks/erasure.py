@@ -56,7 +56,7 @@ def erasure_reaches_downstream(ctx: CheckContext[ErasureParams]) -> Iterator[Out
     """
     erasers = _erasers(ctx)
     reach = _downstream(ctx)
-    if not ctx.graph.stores_of_classes(ctx.params.from_classes):
+    if not len(ctx.graph.class_store_ids(ctx.params.from_classes)):
         yield ctx.gap(
             f"check:{ctx.check.id}",
             f"no store holds {', '.join(ctx.params.from_classes)}: the reach of erasure cannot be shown",

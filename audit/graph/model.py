@@ -509,7 +509,9 @@ class DataGraph:
         index: dict[str, list[npt.NDArray[np.int64]]] = {}
         for position, classes in enumerate(distinct):
             members = stores[order[bounds[position] : bounds[position + 1]]]
-            for cls in classes if len(members) else ():
+            if not len(members):  # a set of classes only nodes other than stores have
+                continue
+            for cls in classes:
                 index.setdefault(cls, []).append(members)
         return index
 
