@@ -181,8 +181,9 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
             if not wanted - set(found):
                 continue
             tree = compiled.bfs(by_tenant[bounds[source] : bounds[source + 1]], declared_only=declared_only)
-            for other, reached in _reached_by_tenant(tree, owner, source).items():
-                if tenants[other] in found or tenants[other] not in wanted:
+            for code, reached in _reached_by_tenant(tree, owner, source).items():
+                other = tenants[code]
+                if other in found or other not in wanted:
                     continue
                 path = [compiled.nodes[i] for i in reversed(tree.chain(reached[0]))]
                 violation = Violation(
@@ -191,9 +192,7 @@ def tenant_isolation(graph: DataGraph) -> list[TenantViolation]:
                     kind,  # type: ignore[arg-type]
                     witness(graph, path, declared_only=declared_only),
                 )
-                found[tenants[other]] = TenantViolation(
-                    tenant, tenants[other], violation, tuple(compiled.nodes[i] for i in reached)
-                )
+                found[other] = TenantViolation(tenant, other, violation, tuple(compiled.nodes[i] for i in reached))
         results.extend(found[o] for o in sorted(found))
     return results
 
