@@ -54,12 +54,17 @@ class StoreTarget:
     kms: KeyPolicy | None
     carved_out: tuple[str, ...] = ()  # prefixes inside this store that are stores of their own
     simple: bool = False  # no resource or key policy and no carved-out prefix: identity alone decides
+    whole_bucket: bool = False  # a bucket's every object, nothing carved out: what 'prefix*' reaches alone
     # the request targets, made when a pair is evaluated in full (most stores never are)
     _targets: tuple[Resource, Target, Target] | None = None
 
     def seal(self) -> None:
         """Fix what the targets depend on, once the carved-out prefixes are known."""
         self.simple = not self.policy and self.kms is None and not self.carved_out
+        prefix = self.prefix
+        self.whole_bucket = (
+            not self.carved_out and prefix.find("/") == len(prefix) - 1 and "*" not in prefix and "?" not in prefix
+        )
 
     def _made(self) -> tuple[Resource, Target, Target]:
         if self._targets is None:
@@ -308,7 +313,7 @@ def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision
                 if id(statement) not in reach:
                     reach[id(statement)] = _reached(context, statement)
             reaches = [reach[id(s)] for s in applying]
-            if sum(map(len, reaches)) == len(set().union(*reaches)):
+            if len(reaches) == 1 or sum(map(len, reaches)) == len(set().union(*reaches)):
                 # no store is reached by two of them (the usual case): one decision per statement
                 for statement, reached in zip(applying, reaches, strict=True):
                     fresh = reached - decided.keys() if decided else reached
@@ -329,8 +334,13 @@ def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision
 def _reached(context: Context, statement: Statement) -> set[int]:
     """Indices of the stores an Allow statement's Resource patterns reach (exactly)."""
     reached: set[int] = set()
-    known = context.reach_of
+    known, prefix_set, stores = context.reach_of, context.prefix_set, context.stores
     for wide in statement.wide_resources:
+        if wide[-1:] == "*":  # 'arn:aws:s3:::bucket/*', the usual grant: the bucket's store alone
+            exact = prefix_set.get(wide[:-1])
+            if exact is not None and len(exact) == 1 and stores[exact[0]].whole_bucket:
+                reached.add(exact[0])
+                continue
         found = known.get(wide)
         if found is None:
             found = known[wide] = _pattern_reach(context, wide)

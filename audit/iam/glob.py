@@ -129,4 +129,6 @@ def substitute_variables(pattern: str, *, widen: bool) -> str:
             return _ESCAPES[name] if widen else "\x00"
         return "*" if widen else "\x00"
 
+    if "$" not in pattern:  # the usual pattern: nothing to substitute
+        return pattern
     return _VARIABLE.sub(replace, pattern)
