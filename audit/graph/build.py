@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from audit.graph.access import AccessDeriver, default_derivers, derive_all
-from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeData, NodeType
+from audit.graph.model import KIND_CODE, PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeData, NodeType, Proof
 from audit.inventory import Inventory, arn_account
 from audit.model import Entity
 
@@ -177,25 +177,55 @@ class Stated:
 
 def _add_declared_edges(graph: DataGraph) -> None:
     inv = graph.inventory
+    number = graph.numbers
     store, job_, principal = (f"{t.value}:" for t in (NodeType.STORE, NodeType.JOB, NodeType.PRINCIPAL))
-    reads, writes, runs_as, run_by = EdgeKind.READS, EdgeKind.WRITES, EdgeKind.RUNS_AS, EdgeKind.RUN_BY
-    edges: list[tuple[str, str, EdgeKind, Stated, bool]] = []
-    add = edges.append
+    reads, writes, runs_as, run_by, replicates, flows = (
+        KIND_CODE[k]
+        for k in (
+            EdgeKind.READS,
+            EdgeKind.WRITES,
+            EdgeKind.RUNS_AS,
+            EdgeKind.RUN_BY,
+            EdgeKind.REPLICATES,
+            EdgeKind.FLOWS,
+        )
+    )
+    # parallel lists, a job's edges at a time: millions of edges, no tuple for each
+    src: list[int] = []
+    dst: list[int] = []
+    kind: list[int] = []
+    proofs: list[Proof] = []
     for job in inv.jobs.values():
-        me = job_ + job.id
-        for index, store_id in enumerate(job.reads):
-            add((store + store_id, me, reads, Stated(job, "reads", index), False))
-        for index, store_id in enumerate(job.writes):
-            add((me, store + store_id, writes, Stated(job, "writes", index), False))
+        me = number[job_ + job.id]
+        if job.reads:
+            count = len(job.reads)
+            src.extend([number[store + store_id] for store_id in job.reads])
+            dst.extend([me] * count)
+            kind.extend([reads] * count)
+            proofs.extend([Stated(job, "reads", index) for index in range(count)])
+        if job.writes:
+            count = len(job.writes)
+            src.extend([me] * count)
+            dst.extend([number[store + store_id] for store_id in job.writes])
+            kind.extend([writes] * count)
+            proofs.extend([Stated(job, "writes", index) for index in range(count)])
         if job.runs_as is not None:
-            runner = principal + job.runs_as
-            add((me, runner, runs_as, Stated(job, "runs_as"), False))
+            runner = number[principal + job.runs_as]
+            src += (me, runner)
+            dst += (runner, me)
+            kind += (runs_as, run_by)
             # The job holds the principal's permissions: whatever the principal can read
             # can reach the job's code, even if the job does not declare reading it.
-            add((runner, me, run_by, Stated(job, "run_by"), False))
+            proofs += (Stated(job, "runs_as"), Stated(job, "run_by"))
     for each in inv.stores.values():
         for index, target in enumerate(each.replicates_to):
-            add((store + each.id, store + target, EdgeKind.REPLICATES, Stated(each, "replicates_to", index), False))
+            src.append(number[store + each.id])
+            dst.append(number[store + target])
+            kind.append(replicates)
+            proofs.append(Stated(each, "replicates_to", index))
     for flow in inv.flows:
-        add((store + flow.source, store + flow.to, EdgeKind.FLOWS, Stated(flow, "flow"), False))
-    graph.add_edges(edges)
+        src.append(number[store + flow.source])
+        dst.append(number[store + flow.to])
+        kind.append(flows)
+        proofs.append(Stated(flow, "flow"))
+    graph.add_numbered_edges(src, dst, kind, proofs)
