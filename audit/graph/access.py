@@ -36,10 +36,28 @@ class AccessEdge(NamedTuple):
 
 
 @dataclass
+class EdgeBlock:
+    """Many potential edges of one kind as columns, with no tuple per edge: what a deriver of
+    millions of edges returns. ``src`` and ``dst`` are positions in ``keys``, a table of node
+    keys that several blocks may share."""
+
+    keys: Sequence[str]
+    kind: EdgeKind
+    src: list[int] = field(default_factory=list)
+    dst: list[int] = field(default_factory=list)
+    conditional: list[bool] = field(default_factory=list)
+    proofs: list[Proof] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+
+@dataclass
 class AccessResult:
     edges: list[AccessEdge] = field(default_factory=list)
     gaps: list[CoverageGap] = field(default_factory=list)
     extra_nodes: set[str] = field(default_factory=set)  # public / external pseudo-nodes used
+    blocks: list[EdgeBlock] = field(default_factory=list)  # more edges, as columns
 
 
 class AccessDeriver(Protocol):
@@ -152,6 +170,7 @@ def derive_all(inventory: Inventory, derivers: Iterable[AccessDeriver]) -> Acces
     for deriver in derivers:
         result = deriver.derive(inventory)
         combined.edges.extend(result.edges)
+        combined.blocks.extend(result.blocks)
         combined.gaps.extend(result.gaps)
         combined.extra_nodes |= result.extra_nodes
     return combined

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from audit.graph.access import AccessDeriver, default_derivers, derive_all
+import numpy as np
+import numpy.typing as npt
+
+from audit.graph.access import AccessDeriver, EdgeBlock, default_derivers, derive_all
 from audit.graph.model import KIND_CODE, PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeData, NodeType, Proof
 from audit.inventory import Inventory, arn_account
 from audit.model import Entity
@@ -23,10 +26,27 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
             graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
     graph.add_edges(access.edges)
     access.edges.clear()  # the graph holds them now (millions of tuples, freed before it indexes)
+    _add_blocks(graph, access.blocks)
     add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
     graph.freeze()
     return graph
+
+
+def _add_blocks(graph: DataGraph, blocks: list[EdgeBlock]) -> None:
+    """Edges given as columns: each table of keys is turned into node numbers once."""
+    tables: dict[int, npt.NDArray[np.int64]] = {}
+    number = graph.numbers
+    while blocks:
+        block = blocks.pop(0)  # freed as it goes in
+        if not len(block):
+            continue
+        numbers = tables.get(id(block.keys))
+        if numbers is None:
+            numbers = tables[id(block.keys)] = np.fromiter(map(number.__getitem__, block.keys), np.int64)
+        src, dst = numbers[np.asarray(block.src, dtype=np.int64)], numbers[np.asarray(block.dst, dtype=np.int64)]
+        kind = np.full(len(block), KIND_CODE[block.kind], dtype=np.int8)
+        graph.add_numbered_edges(src, dst, kind, block.proofs, block.conditional)
 
 
 def add_writes_through_assumption(graph: DataGraph) -> None:
@@ -175,6 +195,42 @@ class Stated:
         return (Evidence(kind=kind, location=location, detail=f"{detail} ({note})" if note else detail),)
 
 
+_FACT_OF_KIND = {
+    KIND_CODE[EdgeKind.READS]: "reads",
+    KIND_CODE[EdgeKind.WRITES]: "writes",
+    KIND_CODE[EdgeKind.RUNS_AS]: "runs_as",
+    KIND_CODE[EdgeKind.RUN_BY]: "run_by",
+    KIND_CODE[EdgeKind.REPLICATES]: "replicates_to",
+}
+
+
+class StatedBy:
+    """The proof of every edge one job (or store) states, shared by them: each edge's fact
+    follows from its kind, and the entry of a list that states it (``reads[i]``...) from the
+    store at its other end. A large estate has millions of declared edges and this record
+    is one per entity, not one per edge."""
+
+    __slots__ = ("entity",)
+
+    def __init__(self, entity: Entity) -> None:
+        self.entity = entity
+
+    def evidence_at(self, graph: DataGraph, eid: int) -> tuple[Evidence, ...]:
+        frozen = graph.frozen
+        fact = _FACT_OF_KIND[int(frozen.kind[eid])]
+        if fact in ("runs_as", "run_by"):
+            return Stated(self.entity, fact).evidence()
+        other = frozen.src[eid] if fact == "reads" else frozen.dst[eid]
+        store_id = graph.node(graph.keys[int(other)]).entity
+        stated = getattr(self.entity, fact)
+        return tuple(
+            item
+            for index, named in enumerate(stated)
+            if named == store_id
+            for item in Stated(self.entity, fact, index).evidence()
+        )
+
+
 def _add_declared_edges(graph: DataGraph) -> None:
     inv = graph.inventory
     number = graph.numbers
@@ -197,18 +253,19 @@ def _add_declared_edges(graph: DataGraph) -> None:
     proofs: list[Proof] = []
     for job in inv.jobs.values():
         me = number[job_ + job.id]
+        proof = StatedBy(job)
         if job.reads:
             count = len(job.reads)
             src.extend([number[store + store_id] for store_id in job.reads])
             dst.extend([me] * count)
             kind.extend([reads] * count)
-            proofs.extend([Stated(job, "reads", index) for index in range(count)])
+            proofs.extend([proof] * count)
         if job.writes:
             count = len(job.writes)
             src.extend([me] * count)
             dst.extend([number[store + store_id] for store_id in job.writes])
             kind.extend([writes] * count)
-            proofs.extend([Stated(job, "writes", index) for index in range(count)])
+            proofs.extend([proof] * count)
         if job.runs_as is not None:
             runner = number[principal + job.runs_as]
             src += (me, runner)
@@ -216,13 +273,15 @@ def _add_declared_edges(graph: DataGraph) -> None:
             kind += (runs_as, run_by)
             # The job holds the principal's permissions: whatever the principal can read
             # can reach the job's code, even if the job does not declare reading it.
-            proofs += (Stated(job, "runs_as"), Stated(job, "run_by"))
+            proofs += (proof, proof)
     for each in inv.stores.values():
-        for index, target in enumerate(each.replicates_to):
-            src.append(number[store + each.id])
-            dst.append(number[store + target])
-            kind.append(replicates)
-            proofs.append(Stated(each, "replicates_to", index))
+        if each.replicates_to:
+            me, proof = number[store + each.id], StatedBy(each)
+            for target in each.replicates_to:
+                src.append(me)
+                dst.append(number[store + target])
+                kind.append(replicates)
+                proofs.append(proof)
     for flow in inv.flows:
         src.append(number[store + flow.source])
         dst.append(number[store + flow.to])

@@ -17,7 +17,7 @@ from enum import StrEnum
 from functools import cached_property
 from itertools import compress
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import networkx as nx
 import numpy as np
@@ -92,11 +92,30 @@ def distinct_evidence(items: Iterable[Evidence]) -> list[Evidence]:
     return seen
 
 
-class Proof(Protocol):
+class OwnProof(Protocol):
     """Something that yields an edge's evidence when asked (built lazily: most edges are
     never cited)."""
 
     def evidence(self) -> tuple[Evidence, ...]: ...
+
+
+class SharedProof(Protocol):
+    """A proof many edges share (one grant reaching many stores): it builds one edge's
+    evidence from the edge itself, so a million edges need not hold a million proofs."""
+
+    def evidence_at(self, graph: DataGraph, eid: int) -> tuple[Evidence, ...]: ...
+
+
+Proof = OwnProof | SharedProof
+
+
+def _is_proof(item: object) -> bool:
+    return hasattr(item, "evidence_at") or hasattr(item, "evidence")
+
+
+def _listed(evidence: object) -> tuple[Evidence, ...]:
+    """Evidence given as items, kept as a tuple."""
+    return tuple(cast(Iterable[Evidence], evidence))
 
 
 _KEY_PREFIX = {node_type: f"{node_type.value}:" for node_type in NodeType}
@@ -318,19 +337,30 @@ class DataGraph:
         self._dst.extend([index[edge[1]] for edge in edges])
         self._kind.extend([KIND_CODE[edge[2]] for edge in edges])
         self._conditional.extend([edge[4] for edge in edges])
-        self._proofs.extend([edge[3] if hasattr(edge[3], "evidence") else tuple(edge[3]) for edge in edges])
+        self._proofs.extend([edge[3] if _is_proof(edge[3]) else _listed(edge[3]) for edge in edges])
         self._thaw()
 
-    def add_numbered_edges(self, src: list[int], dst: list[int], kind: list[int], proofs: list[Proof]) -> None:
-        """Add many unconditional edges given by node numbers (:meth:`number`) and kind
-        codes (``KIND_CODE``), each with its proof: what a builder of millions of declared
-        edges uses, with no tuple per edge."""
-        if not len(src) == len(dst) == len(kind) == len(proofs):
-            raise ValueError("one source, target, kind and proof per edge")
-        self._src.extend(src)
-        self._dst.extend(dst)
-        self._kind.extend(kind)
-        self._conditional.frombytes(bytes(len(src)))  # all unconditional
+    def add_numbered_edges(
+        self,
+        src: Sequence[int] | IntArray,
+        dst: Sequence[int] | IntArray,
+        kind: Sequence[int] | npt.NDArray[np.integer[Any]],
+        proofs: Sequence[Proof],
+        conditional: Sequence[bool] | npt.NDArray[np.bool_] | None = None,
+    ) -> None:
+        """Add many edges given by node numbers (:attr:`numbers`) and kind codes
+        (``KIND_CODE``), each with its proof (unconditional unless told): what a builder of
+        millions of edges uses, with no tuple per edge."""
+        count = len(src)
+        if not count == len(dst) == len(kind) == len(proofs) == (count if conditional is None else len(conditional)):
+            raise ValueError("one source, target, kind, proof (and condition) per edge")
+        self._src.frombytes(np.asarray(src, dtype=np.int64).tobytes())
+        self._dst.frombytes(np.asarray(dst, dtype=np.int64).tobytes())
+        self._kind.frombytes(np.asarray(kind, dtype=np.int8).tobytes())
+        if conditional is None:
+            self._conditional.frombytes(bytes(count))
+        else:
+            self._conditional.frombytes(np.asarray(conditional, dtype=np.int8).tobytes())
         self._proofs.extend(proofs)
         self._thaw()
 
@@ -490,7 +520,8 @@ class DataGraph:
             found_shape = shapes.get(kind)
             if found_shape is None:
                 found_shape = shapes[kind] = next(
-                    (name for name in ("group", "statements", "evidence") if hasattr(kind, name)), "items"
+                    (name for name in ("group", "statements", "evidence", "evidence_at") if hasattr(kind, name)),
+                    "items",
                 )
             return found_shape
 
@@ -506,7 +537,7 @@ class DataGraph:
                         verdict = by_group[id(group)] = judged(proof.statements())
                 elif offered == "statements":
                     verdict = judged(proof.statements())
-                elif offered == "evidence":
+                elif offered in ("evidence", "evidence_at"):
                     verdict = False  # a declared fact: no statement
                 else:
                     verdict = judged(e.statement for e in proof if e.kind == "iam-statement" and e.statement)
@@ -521,7 +552,13 @@ class DataGraph:
             distinct_evidence(
                 item
                 for proof in self.frozen.proofs(eid)
-                for item in (proof.evidence() if hasattr(proof, "evidence") else proof)
+                for item in (
+                    proof.evidence_at(self, eid)
+                    if hasattr(proof, "evidence_at")
+                    else proof.evidence()
+                    if hasattr(proof, "evidence")
+                    else proof
+                )
             )
         )
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.coverage import CoverageGap
-from audit.graph.access import GRAPH_CHECKS, AccessEdge, AccessResult
-from audit.graph.model import PUBLIC_NODE, EdgeKind, Evidence, NodeType, external_key, node_key
+from audit.graph.access import GRAPH_CHECKS, AccessEdge, AccessResult, EdgeBlock
+from audit.graph.model import PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeType, external_key, node_key
 from audit.iam.evaluate import Decision, KeyPolicy, Layer, Subject, Target, _strongest, decide
 from audit.iam.glob import literal_head, shape, substitute_variables
 from audit.iam.policy import Policy, PolicyError, Resource, Statement, parse_policy
@@ -149,13 +149,21 @@ class IamAccess:
     # -- inventory principals reading and writing stores ------------------------------
 
     def _data_edges(self, context: Context, result: AccessResult) -> None:
+        stores = context.stores
+        # A bulk subject's grants on simple stores in its account (or where either account
+        # is unknown) are its edges as they stand: they go out as columns, one shared proof
+        # per grant. Every other candidate pair is evaluated in full.
+        fast_account: list[str | bool | None] = [s.account if s.simple else False for s in stores]
+        keys = [*(store.key for store in stores), *context.subjects]
+        reads = EdgeBlock(keys, EdgeKind.CAN_READ)
+        writes = EdgeBlock(keys, EdgeKind.CAN_WRITE)
         candidates: dict[str, set[int]] = {}
-        bulk: dict[str, tuple[dict[int, Decision], dict[int, Decision]]] = {}
-        for key, subject in context.subjects.items():
+        for position, (key, subject) in enumerate(context.subjects.items(), start=len(stores)):
             grants = _bulk_grants(context, subject) if self.bulk else None
-            if grants is not None:  # its statements' reach, already looked up, is its candidates
-                bulk[key] = grants
-                candidates.setdefault(key, set()).update(grants[0], grants[1])
+            if grants is not None:
+                rest = _emit_grants(subject, position, grants, fast_account, reads, writes)
+                if rest:
+                    candidates.setdefault(key, set()).update(rest)
                 continue
             for statement in subject.identity:
                 if statement.effect != "Allow" or not _touches_data(statement):
@@ -165,29 +173,20 @@ class IamAccess:
                     candidates.setdefault(key, set()).update(
                         context.stores_matching(substitute_variables(pattern, widen=True))
                     )
-        for index, store in enumerate(context.stores):
+        result.blocks += (reads, writes)
+        for index, store in enumerate(stores):
             for statement in store.policy:
                 if statement.effect == "Allow" and _touches_data(statement):
                     for key in _named_subjects(statement, context):
                         candidates.setdefault(key, set()).add(index)
         edges = result.edges
-        stores = context.stores
         for key in sorted(candidates):
             subject = context.subjects[key]
-            grants = bulk.get(key)
             who = str(subject.arn)
-            account = subject.account
             for index in sorted(candidates[key]):
                 store = stores[index]
-                if (
-                    grants is not None
-                    and store.simple
-                    and (account is None or store.account is None or account == store.account)
-                ):
-                    read, write = grants[0].get(index), grants[1].get(index)  # as is_simple() holds
-                else:
-                    read = _first_allowed(subject, READ_ACTIONS, store.read_target)
-                    write = _first_allowed(subject, WRITE_ACTIONS, store.write_target)
+                read = _first_allowed(subject, READ_ACTIONS, store.read_target)
+                write = _first_allowed(subject, WRITE_ACTIONS, store.write_target)
                 if read is not None:
                     edges.append(
                         AccessEdge(
@@ -269,6 +268,41 @@ class IamAccess:
                     result.extra_nodes.add(key)
                 who = "anyone" if key == PUBLIC_NODE else key
                 result.edges.append(_edge(role_key, key, EdgeKind.CAN_ASSUME, decision, who, "assume", str(role.arn)))
+
+
+def _emit_grants(
+    subject: Subject,
+    position: int,
+    grants: tuple[dict[int, Decision], dict[int, Decision]],
+    fast_account: list[str | bool | None],
+    reads: EdgeBlock,
+    writes: EdgeBlock,
+) -> set[int]:
+    """A bulk subject's edges on the stores its identity policies alone decide (simple
+    stores, in its account or where either account is unknown), added to the blocks: the
+    decision :func:`decide` gives, as :func:`is_simple` holds. Returns the other stores
+    its grants reach, to be evaluated pair by pair."""
+    account, who = subject.account, str(subject.arn)
+    rest: set[int] = set()
+    for decided, block, does in ((grants[0], reads, "read"), (grants[1], writes, "write")):
+        if not decided:
+            continue
+        stores, subjects = (block.src, block.dst) if does == "read" else (block.dst, block.src)
+        conditional, proofs = block.conditional, block.proofs
+        shared: dict[int, Granted] = {}  # one proof per grant, whatever the number of stores
+        for index, decision in decided.items():
+            store_account = fast_account[index]
+            if store_account is False or not (account is None or store_account is None or store_account == account):
+                rest.add(index)
+                continue
+            granted = shared.get(id(decision))
+            if granted is None:
+                granted = shared[id(decision)] = Granted(decision, who, does)
+            stores.append(index)
+            subjects.append(position)
+            conditional.append(decision.conditional)
+            proofs.append(granted)
+    return rest
 
 
 def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision], dict[int, Decision]] | None:
@@ -387,11 +421,14 @@ def _first_allowed(subject: Subject, actions: Iterable[str], target: Target) -> 
 class Granted:
     """The proof of an IAM edge: the decision (statements that allow it, layers evaluated)
     and who may do what. Its Evidence, each statement quoted, is built only when a finding
-    or an export reads it."""
+    or an export reads it.
+
+    Without ``what``, one proof serves every edge of a grant to read or write stores: each
+    edge's store is the one at its end (:meth:`evidence_at`)."""
 
     __slots__ = ("decision", "does", "what", "who")
 
-    def __init__(self, decision: Decision, who: str, does: str, what: str) -> None:
+    def __init__(self, decision: Decision, who: str, does: str, what: str | None = None) -> None:
         self.decision = decision
         self.who = who
         self.does = does
@@ -405,7 +442,20 @@ class Granted:
     def statements(self) -> list[Mapping[str, Any]]:
         return [s.raw for s in self.decision.cited if s is not _ALL]
 
+    def evidence_at(self, graph: DataGraph, eid: int) -> tuple[Evidence, ...]:
+        """The evidence of one edge this proof proves."""
+        if self.what is not None:
+            return self.evidence()
+        frozen = graph.frozen
+        store = frozen.src[eid] if self.does == "read" else frozen.dst[eid]
+        return self._evidence(graph.node(graph.keys[int(store)]).entity)
+
     def evidence(self) -> tuple[Evidence, ...]:
+        if self.what is None:
+            raise ValueError("a grant shared by many edges is proved edge by edge: use evidence_at")
+        return self._evidence(self.what)
+
+    def _evidence(self, what: str) -> tuple[Evidence, ...]:
         decision = self.decision
         evidence = [
             Evidence(
@@ -420,7 +470,7 @@ class Granted:
         layers = f"evaluated: {', '.join(decision.evaluated)}"
         if decision.unavailable:
             layers += f"; not available (not restricting): {', '.join(decision.unavailable)}"
-        detail = f"{self.who} can {self.does} {self.what} ({layers})"
+        detail = f"{self.who} can {self.does} {what} ({layers})"
         evidence.append(Evidence(kind="iam-layers", location="(policy evaluation)", detail=detail))
         return tuple(evidence)
 

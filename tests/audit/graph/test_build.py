@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from audit.graph.build import build_graph
 from audit.graph.model import EdgeKind
-from tests.audit.graph.helpers import graph_of, store
+from audit.sources import load_inventory
+from tests.audit.graph.helpers import ACCOUNTS, graph_of, store
 
 
 def edges(graph_data: object) -> set[tuple[str, str, str]]:
@@ -167,3 +172,42 @@ def test_stores_of_classes_holds_each_store_once_in_key_order() -> None:
     assert graph.stores_of_classes(["training"]) == []
     compiled = graph.compiled
     assert [compiled.nodes[i] for i in graph.class_store_ids(["enterprise"])] == ["store:k", "store:m", "store:z"]
+
+
+def test_each_declared_edge_cites_the_entry_that_states_it(tmp_path: Path) -> None:
+    # one proof serves all of a job's edges: each edge still names its own list entry
+    stores = [
+        {"id": name, "kind": "s3-bucket", "account": "serving", **extra}
+        for name, extra in (("a", {}), ("b", {}), ("c", {"replicates_to": ["a", "b"]}), ("d", {}))
+    ]
+    jobs = [
+        {"id": "other", "reads": ["d"]},
+        {"id": "j", "runs_as": "r", "reads": ["a", "b", "c"], "writes": ["d", "a"]},
+    ]
+    document = {
+        "version": 1,
+        "accounts": ACCOUNTS,
+        "stores": stores,
+        "principals": [{"id": "r", "account": "training"}],
+        "jobs": jobs,
+    }
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(document))
+    graph = build_graph(load_inventory([str(path)]))
+    cited = {
+        (u, v, d["kind"]): [(e.location.partition("#")[2], e.detail) for e in d["evidence"]]
+        for u, v, d in graph.edge_items()
+        if d["declared"] or d["kind"] == "run-by"
+    }
+    assert cited == {
+        ("store:d", "job:other", "reads"): [("/jobs/0/reads/0", "job other reads d")],
+        ("store:a", "job:j", "reads"): [("/jobs/1/reads/0", "job j reads a")],
+        ("store:b", "job:j", "reads"): [("/jobs/1/reads/1", "job j reads b")],
+        ("store:c", "job:j", "reads"): [("/jobs/1/reads/2", "job j reads c")],
+        ("job:j", "store:d", "writes"): [("/jobs/1/writes/0", "job j writes d")],
+        ("job:j", "store:a", "writes"): [("/jobs/1/writes/1", "job j writes a")],
+        ("job:j", "principal:r", "runs-as"): [("/jobs/1/runs_as", "job j runs as r")],
+        ("principal:r", "job:j", "run-by"): [("/jobs/1/runs_as", "r's permissions are used by job j")],
+        ("store:c", "store:a", "replicates"): [("/stores/2/replicates_to/0", "c replicates to a")],
+        ("store:c", "store:b", "replicates"): [("/stores/2/replicates_to/1", "c replicates to b")],
+    }

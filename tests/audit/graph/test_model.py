@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,3 +38,18 @@ def test_edges_are_merged_and_indexed_by_neighbour_then_kind(case: tuple[int, li
         assert out == sorted(t for t in set(added) if t[0] == node)
         into = [triples[int(e)] for e in frozen.in_edges(node)]
         assert into == sorted((t for t in set(added) if t[1] == node), key=lambda t: (t[0], t[2]))
+
+
+def test_numbered_edges_need_one_of_everything_per_edge() -> None:
+    graph = DataGraph(cast(Any, None))
+    graph.add_nodes([(f"n{i}", NodeData("store", f"n{i}")) for i in range(2)])
+    with pytest.raises(ValueError, match="per edge"):
+        graph.add_numbered_edges([0, 1], [1], [0, 0], [(), ()])  # type: ignore[list-item]
+    graph.add_numbered_edges([0, 1], [1, 0], [0, 6], [(), ()], [False, True])  # type: ignore[list-item]
+    assert [
+        (int(u), int(v), bool(c))
+        for u, v, c in zip(graph.frozen.src, graph.frozen.dst, graph.frozen.conditional, strict=True)
+    ] == [
+        (0, 1, False),
+        (1, 0, True),
+    ]
