@@ -496,8 +496,9 @@ class DataGraph:
     def edges_citing(self, eids: Iterable[int], wanted: Callable[[Mapping[str, Any]], bool]) -> list[int]:
         """The edges among ``eids`` that rest on at least one IAM statement ``wanted`` accepts.
 
-        Each statement is judged once, and so is each group of statements that many edges
-        share (one grant reaching many stores), whatever the number of edges.
+        Each statement is judged once, and so is each proof many edges share (one grant
+        reaching many stores) and each group of statements, whatever the number of edges:
+        the edges are matched to their verdicts by the identity of their proofs, in bulk.
         """
         frozen = self.frozen
         single, more = frozen._proof, frozen._more
@@ -515,35 +516,37 @@ class DataGraph:
 
         shapes: dict[type, str] = {}  # what a kind of proof offers, looked up once per kind
 
-        def shape(proof: Any) -> str:
+        def cites(proof: Any) -> bool:
             kind = type(proof)
-            found_shape = shapes.get(kind)
-            if found_shape is None:
-                found_shape = shapes[kind] = next(
+            offered = shapes.get(kind)
+            if offered is None:
+                offered = shapes[kind] = next(
                     (name for name in ("group", "statements", "evidence", "evidence_at") if hasattr(kind, name)),
                     "items",
                 )
-            return found_shape
+            if offered == "group":
+                group = proof.group
+                verdict = by_group.get(id(group))
+                if verdict is None:
+                    verdict = by_group[id(group)] = judged(proof.statements())
+                return verdict
+            if offered == "statements":
+                return judged(proof.statements())
+            if offered in ("evidence", "evidence_at"):
+                return False  # a declared fact: no statement
+            return judged(e.statement for e in proof if e.kind == "iam-statement" and e.statement)
 
-        found = []
-        for eid in eids:
-            extra = more.get(eid)
-            for proof in (single[eid],) if extra is None else extra:
-                offered = shape(proof)
-                if offered == "group":
-                    group = proof.group
-                    verdict = by_group.get(id(group))
-                    if verdict is None:
-                        verdict = by_group[id(group)] = judged(proof.statements())
-                elif offered == "statements":
-                    verdict = judged(proof.statements())
-                elif offered in ("evidence", "evidence_at"):
-                    verdict = False  # a declared fact: no statement
-                else:
-                    verdict = judged(e.statement for e in proof if e.kind == "iam-statement" and e.statement)
-                if verdict:
-                    found.append(eid)
-                    break
+        chosen = np.fromiter(eids, np.int64)
+        proofs = list(map(single.__getitem__, chosen.tolist()))
+        # each distinct proof judged once (a proof is alive for the graph's life: ids are unique)
+        identities = np.fromiter(map(id, proofs), np.uint64, len(proofs))
+        _, first, inverse = np.unique(identities, return_index=True, return_inverse=True)
+        hit = np.fromiter((cites(proofs[i]) for i in first.tolist()), np.bool_, len(first))[inverse]
+        if more:  # an edge stated more than once rests on any of its proofs
+            merged = np.flatnonzero(np.isin(chosen, np.fromiter(more, np.int64, len(more))))
+            for position in merged.tolist():
+                hit[position] = any(map(cites, more[int(chosen[position])]))
+        found: list[int] = chosen[hit].tolist()
         return found
 
     def evidence(self, eid: int) -> tuple[Evidence, ...]:
