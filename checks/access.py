@@ -32,12 +32,12 @@ def _protected_read_edges(ctx: CheckContext[Any], kinds: tuple[EdgeKind, ...]) -
     if found is not None:
         return found
     frozen = graph.frozen
+    rank = graph.compiled.rank
     protected = np.zeros(graph.number_of_nodes(), dtype=np.bool_)
-    index_of = graph.index_of
-    protected[[index_of(f"store:{store.id}") for store in ctx.inventory.protected_stores()]] = True
+    protected[graph.protected_store_ids()] = True
+    protected = protected[rank]  # by node number, as the edges name them
     wanted = np.isin(frozen.kind, [KIND_CODE[k] for k in kinds]) & protected[frozen.src]
     edges = np.flatnonzero(wanted)
-    rank = graph.compiled.rank
     order = np.lexsort((frozen.kind[edges], rank[frozen.dst[edges]], rank[frozen.src[edges]]))
     found = graph.memo[memo] = edges[order].tolist()
     return found

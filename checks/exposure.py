@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from audit.checkapi import Check, CheckContext, NoParams, Outcome
-from audit.graph.model import PUBLIC_NODE, NodeType
+from audit.graph.model import PUBLIC_NODE, IntArray, NodeType
 from audit.graph.rules import no_path
 
 
-def _protected_nodes(ctx: CheckContext[NoParams]) -> list[str]:
-    return [f"store:{s.id}" for s in ctx.inventory.protected_stores()]
+def _protected_nodes(ctx: CheckContext[NoParams]) -> IntArray:
+    return ctx.graph.protected_store_ids()
 
 
 def _reach(ctx: CheckContext[NoParams], sinks: list[str], who: Callable[[str], str]) -> Iterator[Outcome]:
@@ -40,7 +40,7 @@ def not_public(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         partner-drop (protected) can be read by anyone on the internet (1 hop, permitted)
           partner-drop -can-read-> public   (bucket policy: Allow s3:GetObject to Principal "*")
     """
-    if not _protected_nodes(ctx):
+    if not len(_protected_nodes(ctx)):
         yield ctx.nothing_in_scope("store of a protected class")
     if PUBLIC_NODE not in ctx.graph:
         return
@@ -58,7 +58,7 @@ def no_third_party(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         EXP-002-1a2b3c4d5e6f  CRITICAL  potential
         globex-workspace (protected) can be read by third party external:999999999999 (1 hop, permitted)
     """
-    if not _protected_nodes(ctx):
+    if not len(_protected_nodes(ctx)):
         yield ctx.nothing_in_scope("store of a protected class")
     sinks = sorted(ctx.graph.nodes_of(NodeType.EXTERNAL))
     if sinks:
@@ -74,7 +74,7 @@ def public_access_blocked(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         EXP-003-9e8d7c6b5a4f  LOW  declared
         partner-drop has S3 Block Public Access off
     """
-    if not _protected_nodes(ctx):
+    if not len(_protected_nodes(ctx)):
         yield ctx.nothing_in_scope("store of a protected class")
     for store in ctx.inventory.protected_stores():
         if store.kind not in ("s3-bucket", "s3-prefix"):

@@ -607,6 +607,11 @@ class DataGraph:
             found.flags.writeable = False  # shared by every check that asks
         return found
 
+    def protected_store_ids(self) -> npt.NDArray[np.int64]:
+        """The stores of a protected class (the inventory's ``protected_stores``), as
+        compiled node numbers in key order."""
+        return self.class_store_ids(name for name, c in self.inventory.data_classes.items() if c.protected)
+
     def unclassified_store_ids(self) -> npt.NDArray[np.int64]:
         """The stores of no class, as compiled node numbers in key order."""
         classified = np.fromiter(map(bool, self.column("classes")), np.bool_, len(self._keys))
