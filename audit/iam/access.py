@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from audit.coverage import CoverageGap
@@ -638,6 +639,8 @@ def _add_subject(
 def _index_stores(inventory: Inventory, context: Context) -> None:
     entries: list[StoreTarget] = []
     data_grants = any(_touches_data(s) for subject in context.subjects.values() for s in subject.identity)
+    accounts: dict[str | None, str | None] = {}  # a store's account reference -> the account's id
+    store_key = node_key(NodeType.STORE, "")
     for store in inventory.stores.values():
         s3 = inventory.s3_location(store)
         if s3 is None:
@@ -650,7 +653,10 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
                     )
                 )
             continue
-        account = inventory.account(store.account)
+        ref = store.account
+        if ref not in accounts:
+            account = inventory.account(ref)
+            accounts[ref] = account.id if account else ref
         policy: tuple[Statement, ...] = ()
         if store.policy:
             parsed = _parse(store.policy, store, "policy", f"store:{store.id}", context)
@@ -667,28 +673,31 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
                 kms = KeyPolicy(store.kms_key or "(unknown key)", arn_account(store.kms_key), None)
         entries.append(
             StoreTarget(
-                store_id=store.id,
-                key=node_key(NodeType.STORE, store.id),
-                prefix="arn:aws:s3:::" + s3.removeprefix("s3://"),
-                account=account.id if account else store.account,
-                policy=policy,
-                public_blocked=store.public_access_blocked is True,
-                public_acl=store.public_acl is True,
-                kms=kms,
+                store.id,
+                store_key + store.id,
+                "arn:aws:s3:::" + s3[5:],  # s3://bucket/prefix/ -> arn:aws:s3:::bucket/prefix/
+                accounts[ref],
+                policy,
+                store.public_access_blocked is True,
+                store.public_acl is True,
+                kms,
             )
         )
-    entries.sort(key=lambda e: e.prefix)
+    entries.sort(key=attrgetter("prefix"))
     context.stores = entries
-    context.prefixes = [e.prefix for e in entries]
-    for index, entry in enumerate(entries):  # prefixes inside another store's prefix sort right after it
-        inner = []
-        for later in range(index + 1, len(entries)):
-            prefix = entries[later].prefix
-            if not prefix.startswith(entry.prefix):
-                break
-            if prefix != entry.prefix:
-                inner.append(prefix)
-        entry.carved_out = tuple(inner)
-        entry.seal()
+    prefixes = context.prefixes = [e.prefix for e in entries]
+    prefix_set = context.prefix_set
+    count = len(entries)
     for index, entry in enumerate(entries):
-        context.prefix_set.setdefault(entry.prefix, []).append(index)
+        prefix = prefixes[index]
+        prefix_set.setdefault(prefix, []).append(index)
+        # prefixes inside another store's prefix sort right after it
+        later = index + 1
+        if later < count and prefixes[later].startswith(prefix):
+            inner = []
+            while later < count and prefixes[later].startswith(prefix):
+                if prefixes[later] != prefix:
+                    inner.append(prefixes[later])
+                later += 1
+            entry.carved_out = tuple(inner)
+        entry.seal()
