@@ -159,7 +159,27 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     raise PolicyError(f"{where} must be a string or a list of strings")
 
 
+_SPECS: dict[tuple[tuple[str, str | tuple[str, ...]], ...], PrincipalSpec] = {}  # shared: they are frozen
+
+
 def _principal(value: Any, where: str) -> PrincipalSpec:
+    """The Principal element read; each distinct one is read once (an estate's trust
+    policies name the same few services and accounts 10^5 times)."""
+    if isinstance(value, dict):
+        try:
+            key = tuple((k, v if isinstance(v, str) else tuple(v)) for k, v in value.items())
+            found = _SPECS.get(key)
+        except TypeError:  # an unhashable value (a list in a list): read it, to say what is wrong
+            return _read_principal(value, where)
+        if found is None:
+            found = _read_principal(value, where)
+            if len(_SPECS) < 65536:
+                _SPECS[key] = found
+        return found
+    return _read_principal(value, where)
+
+
+def _read_principal(value: Any, where: str) -> PrincipalSpec:
     if value == "*":
         return PrincipalSpec(everyone=True)
     if not isinstance(value, Mapping):
