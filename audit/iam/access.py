@@ -312,7 +312,7 @@ def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision
     simple target; None when the subject is not that simple."""
     if subject.boundary is not None or subject.scps or any(s.effect != "Allow" for s in subject.identity):
         return None
-    if any(s.resources is None for s in subject.identity if _touches_data(s)):
+    if any(s.resources is None and _touches_data(s) for s in subject.identity):
         return None  # NotResource: evaluated pair by pair
     known_scps = subject.scps is not None
     evaluated: list[Layer] = ["identity", "scp", "resource-policy"] if known_scps else ["identity", "resource-policy"]
@@ -351,7 +351,10 @@ def _bulk_grants(context: Context, subject: Subject) -> tuple[dict[int, Decision
             if len(reaches) == 1 or sum(map(len, reaches)) == len(set().union(*reaches)):
                 # no store is reached by two of them (the usual case): one decision per statement
                 for statement, reached in zip(applying, reaches, strict=True):
-                    fresh = reached - decided.keys() if decided else reached
+                    if not decided:
+                        decided = dict.fromkeys(reached, decision_of([statement])) if reached else {}
+                        continue
+                    fresh = reached - decided.keys()
                     if fresh:
                         decided.update(dict.fromkeys(fresh, decision_of([statement])))
                 continue

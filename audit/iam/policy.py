@@ -60,7 +60,11 @@ class Statement:
         # large estate has 10^5 statements each used once or twice
         found: tuple[str, ...] | None = self.__dict__.get("_wide_patterns")
         if found is None:
-            found = tuple(substitute_variables(p, widen=True) for p in self.resources or ())
+            resources = self.resources or ()
+            if "$" in "".join(resources):
+                found = tuple(substitute_variables(p, widen=True) for p in resources)
+            else:  # no policy variable (the usual statement): the patterns as they are
+                found = resources
             self.__dict__["_wide_patterns"] = found
         return found
 
