@@ -231,6 +231,7 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
     finder = _UnionFind()
     owner: dict[str, str] = {}  # identity token -> the first entity's id token having it
     ordered: list[tuple[E, str, str]] = []  # (entity, its first identity token, its key)
+    repeated = False
     for entities in groups_in_order:
         seen_here: dict[str, E] = {}
         for entity in entities:
@@ -250,13 +251,18 @@ def merge_section(section: str, groups_in_order: Sequence[Sequence[E]]) -> Secti
             seen_here[key] = entity
             tokens = identity_tokens(section, entity, key)
             own = tokens[0]
+            repeated = repeated or own in owner  # an id another document states too
             ordered.append((entity, own, key))
             for token in tokens:
                 first = owner.setdefault(token, own)
                 if first != own:  # another entity has this identity: the two are one
                     finder.join(first, own)
-    groups: dict[str, list[tuple[E, str]]] = {}
     joined = bool(finder.parent)  # else no two ids share an identity: group by id alone
+    if not joined and not repeated:  # the usual case: every entity stands alone
+        result.merged.extend(entity for entity, _, _ in ordered)
+        result.aliases.update((key, key) for _, _, key in ordered)
+        return result
+    groups: dict[str, list[tuple[E, str]]] = {}
     for entity, token, key in ordered:
         groups.setdefault(finder.find(token) if joined else token, []).append((entity, key))
     merged_list, aliases = result.merged, result.aliases
