@@ -102,11 +102,16 @@ def _add_nodes(graph: DataGraph) -> None:
     store, principal, job_ = NodeType.STORE.value, NodeType.PRINCIPAL.value, NodeType.JOB.value
     nodes: list[tuple[str, NodeData]] = []
     add = nodes.append
+    # stores share a few sets of classes: one tuple and one answer (training sink?) for each
+    class_sets: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
     for each in inv.stores.values():
         account_id, zone = place(each.account)
         passed = frozenset(each.passed_gates) if each.passed_gates else empty
-        sink = inv.is_training_sink(each)
-        data = NodeData(store, each.id, tuple(each.classes), each.tenant, empty, passed, sink, account_id, zone)
+        classes = tuple(each.classes)
+        shared = class_sets.get(classes)
+        if shared is None:
+            shared = class_sets[classes] = (classes, inv.is_training_sink(each))
+        data = NodeData(store, each.id, shared[0], each.tenant, empty, passed, shared[1], account_id, zone)
         add((f"{store}:{each.id}", data))
     jobs_by_runner: dict[str, list[frozenset[str]]] = {}
     for job in inv.jobs.values():
