@@ -516,14 +516,17 @@ class DataGraph:
 
         shapes: dict[type, str] = {}  # what a kind of proof offers, looked up once per kind
 
-        def cites(proof: Any) -> bool:
-            kind = type(proof)
+        def shape(kind: type) -> str:
             offered = shapes.get(kind)
             if offered is None:
                 offered = shapes[kind] = next(
                     (name for name in ("group", "statements", "evidence", "evidence_at") if hasattr(kind, name)),
                     "items",
                 )
+            return offered
+
+        def cites(proof: Any) -> bool:
+            offered = shape(type(proof))
             if offered == "group":
                 group = proof.group
                 verdict = by_group.get(id(group))
@@ -541,7 +544,15 @@ class DataGraph:
         # each distinct proof judged once (a proof is alive for the graph's life: ids are unique)
         identities = np.fromiter(map(id, proofs), np.uint64, len(proofs))
         _, first, inverse = np.unique(identities, return_index=True, return_inverse=True)
-        hit = np.fromiter((cites(proofs[i]) for i in first.tolist()), np.bool_, len(first))[inverse]
+        distinct = [proofs[i] for i in first.tolist()]
+        # proofs of a kind that quotes no statement (declared facts) need no judging one by one
+        kinds = list(map(type, distinct))
+        quoting = {kind: shape(kind) not in ("evidence", "evidence_at") for kind in set(kinds)}
+        judge = np.fromiter(map(quoting.__getitem__, kinds), np.bool_, len(kinds))
+        verdicts = np.zeros(len(distinct), dtype=np.bool_)
+        for position in np.flatnonzero(judge).tolist():
+            verdicts[position] = cites(distinct[position])
+        hit = verdicts[inverse]
         if more:  # an edge stated more than once rests on any of its proofs
             merged = np.flatnonzero(np.isin(chosen, np.fromiter(more, np.int64, len(more))))
             for position in merged.tolist():
