@@ -7,8 +7,10 @@ finding can cite the line, the API call or the plan address it rests on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -46,9 +48,9 @@ class Provenance:
 
     source: str
     location: str
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # where other sources stated the same entity
-    notes: dict[str, str] = field(default_factory=dict)  # context for a field (a lineage run: id, state, time)
+    notes: Mapping[str, str] = field(default_factory=dict)  # context for a field (a lineage run: id, state, time)
 
     def at(self, field: str) -> str:
         """Where a field was stated: its line, or (JSON) its JSON pointer, else the entity's."""
@@ -58,6 +60,9 @@ class Provenance:
         if "#/" in self.location:  # a JSON document: a pointer names the field exactly
             return f"{self.location}/{_pointer(field)}"
         return self.location
+
+
+NOTHING: Mapping[str, str] = MappingProxyType({})  # shared by the million provenances that locate no field
 
 
 def _pointer(field: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from audit.errors import InputError, Problem
-from audit.model import Entity, InventoryDocument, Provenance
+from audit.model import NOTHING, Entity, InventoryDocument, Provenance
 from audit.validation import problems_from
 from audit.yamlfile import LineMap, ParseFailure, decode, dotted, load_with_lines
 
@@ -175,7 +175,7 @@ def _attach_pointers(document: InventoryDocument, filename: str) -> None:
         for index, entity in enumerate(getattr(document, section)):
             # provenance is not validated (and excluded from dumps): set it directly, at the
             # cost of a dictionary entry, since a large estate has a million entities
-            entity.__dict__["provenance"] = Provenance(SOURCE, base + str(index))
+            entity.__dict__["provenance"] = Provenance(SOURCE, base + str(index), NOTHING, (), NOTHING)
     for name, data_class in document.data_classes.items():
         data_class.provenance = Provenance(source=SOURCE, location=f"{filename}#/data_classes/{name}")
 
