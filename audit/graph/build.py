@@ -37,8 +37,9 @@ def _add_blocks(graph: DataGraph, blocks: list[EdgeBlock]) -> None:
     """Edges given as columns: each table of keys is turned into node numbers once."""
     tables: dict[int, npt.NDArray[np.int64]] = {}
     number = graph.numbers
+    blocks.reverse()
     while blocks:
-        block = blocks.pop(0)  # freed as it goes in
+        block = blocks.pop()  # in the order given, each freed as it goes in
         if not len(block):
             continue
         numbers = tables.get(id(block.keys))

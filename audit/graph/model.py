@@ -113,6 +113,18 @@ def _is_proof(item: object) -> bool:
     return hasattr(item, "evidence_at") or hasattr(item, "evidence")
 
 
+def _evidence_of(proof: Any, graph: DataGraph, eid: int) -> Iterable[Evidence]:
+    """What one proof of edge ``eid`` says: a shared proof asks the edge, its own proof
+    answers alone, and evidence given as items is itself."""
+    if hasattr(proof, "evidence_at"):
+        found: Iterable[Evidence] = proof.evidence_at(graph, eid)
+        return found
+    if hasattr(proof, "evidence"):
+        own: Iterable[Evidence] = proof.evidence()
+        return own
+    return _listed(proof)
+
+
 def _listed(evidence: object) -> tuple[Evidence, ...]:
     """Evidence given as items, kept as a tuple."""
     return tuple(cast(Iterable[Evidence], evidence))
@@ -563,17 +575,7 @@ class DataGraph:
     def evidence(self, eid: int) -> tuple[Evidence, ...]:
         """The evidence of an edge, built from its proofs (duplicates dropped, order kept)."""
         return tuple(
-            distinct_evidence(
-                item
-                for proof in self.frozen.proofs(eid)
-                for item in (
-                    proof.evidence_at(self, eid)
-                    if hasattr(proof, "evidence_at")
-                    else proof.evidence()
-                    if hasattr(proof, "evidence")
-                    else proof
-                )
-            )
+            distinct_evidence(item for proof in self.frozen.proofs(eid) for item in _evidence_of(proof, self, eid))
         )
 
     @cached_property

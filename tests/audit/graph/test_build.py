@@ -211,3 +211,18 @@ def test_each_declared_edge_cites_the_entry_that_states_it(tmp_path: Path) -> No
         ("store:c", "store:a", "replicates"): [("/stores/2/replicates_to/0", "c replicates to a")],
         ("store:c", "store:b", "replicates"): [("/stores/2/replicates_to/1", "c replicates to b")],
     }
+
+
+def test_protected_store_ids_are_the_inventorys_protected_stores() -> None:
+    # a store of a protected class, of an unprotected one, of both, and of none
+    graph = graph_of(
+        stores=[
+            store("a", "commercial-api"),
+            store("b", "model-artifact"),
+            store("c", "model-artifact", "commercial-api"),
+            store("d"),
+        ],
+    )
+    nodes = graph.compiled.nodes
+    expected = [f"store:{s.id}" for s in graph.inventory.protected_stores()]
+    assert [nodes[i] for i in graph.protected_store_ids()] == expected == ["store:a", "store:c"]
