@@ -109,7 +109,7 @@ class CompiledGraph:
             (False, False): _Direction.of(src[forward], dst[forward], declared[forward], size, self._index_type),
             (True, False): _Direction.of(dst[backward], src[backward], declared[backward], size, self._index_type),
         }
-        self._ones = np.ones(0, dtype=np.int8)
+        self._ones = np.ones(0, dtype=np.float64)
 
     def _direction(self, reverse: bool, declared_only: bool) -> _Direction:
         """The edges one way, all or declared only (each built once, when first asked for)."""
@@ -164,15 +164,24 @@ class CompiledGraph:
         return csr_array((self._data(len(indices)), indices, indptr), shape=(root + 1, root + 1))
 
     def adjacency(self) -> csr_array:
-        """Every edge, as a CSR matrix (no virtual root)."""
-        direction, size = self._directions[(False, False)], self.size
-        entries = (self._data(len(direction.cols)), direction.cols, direction.indptr[: size + 1])
-        return csr_array(entries, shape=(size, size))
+        """Every pair of nodes an edge joins, once, as a CSR matrix (no virtual root).
 
-    def _data(self, count: int) -> npt.NDArray[np.int8]:
-        """``count`` ones: the values of a matrix's entries (a view of one shared array)."""
+        Edges of two kinds between the same nodes are one entry: scipy's strongly connected
+        components (1.17) never return on a matrix that holds an entry twice."""
+        direction, size = self._directions[(False, False)], self.size
+        entries = (np.ones(len(direction.cols)), direction.cols.copy(), direction.indptr[: size + 1].copy())
+        matrix = csr_array(entries, shape=(size, size))
+        matrix.sum_duplicates()  # in place, on the copies
+        return matrix
+
+    def _data(self, count: int) -> npt.NDArray[np.float64]:
+        """``count`` ones: the values of a matrix's entries (a view of one shared array).
+
+        In float64, the type csgraph computes in: given any other, every search would first
+        copy the matrix to float64 (after sorting and summing its duplicate entries), which
+        costs many times the search itself when it reaches only part of the graph."""
         if len(self._ones) < count:
-            self._ones = np.ones(len(self.src) + self.size, dtype=np.int8)  # the most any matrix needs
+            self._ones = np.ones(len(self.src) + self.size, dtype=np.float64)  # the most any matrix needs
         return self._ones[:count]
 
     def bfs(

@@ -72,3 +72,29 @@ def test_rows_are_sorted_by_node_then_neighbour_whatever_the_edge_order() -> Non
             matrix = graph.matrix([], reverse=reverse)
             assert np.array_equal(matrix.indices[: len(src)], heads[expected])
             assert np.array_equal(np.diff(matrix.indptr)[:300], np.bincount(tails, minlength=300))
+
+
+def test_matrices_are_in_the_type_csgraph_searches_in() -> None:
+    """csgraph searches float64 matrices; handed any other type, it first copies the whole
+    matrix (sorting and summing its duplicate entries), at many times the cost of a search
+    that reaches only part of the graph."""
+    src, dst = np.array([0, 1, 1, 2]), np.array([1, 2, 2, 0])
+    compiled = CompiledGraph(["a", "b", "c"], src, dst, np.array([True, False, True, True]))
+    for matrix in (
+        compiled.matrix([0]),
+        compiled.matrix([2], reverse=True, declared_only=True, blocked=np.array([False, True, False])),
+        compiled.adjacency(),
+    ):
+        assert matrix.dtype == np.float64
+        assert matrix.indices.dtype == matrix.indptr.dtype == np.int32
+
+
+def test_the_adjacency_holds_each_pair_once() -> None:
+    """Two edges (of two kinds) from a to b are one entry: scipy's strongly connected
+    components loop for ever on a matrix with an entry held twice."""
+    src, dst = np.array([0, 0, 1, 2, 2]), np.array([1, 1, 2, 0, 0])
+    compiled = CompiledGraph(["a", "b", "c"], src, dst, np.ones(5, dtype=np.bool_))
+    matrix = compiled.adjacency()
+    assert matrix.nnz == 3
+    assert sorted(zip(*matrix.nonzero(), strict=True)) == [(0, 1), (1, 2), (2, 0)]
+    assert np.array_equal(compiled.matrix([]).indices[:5], [1, 1, 2, 0, 0]), "the searches' arrays are untouched"
