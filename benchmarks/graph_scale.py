@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -228,35 +229,41 @@ def _bare_bfs(compiled: Any, traversals: list[tuple[Any, dict[str, Any]]]) -> tu
     The matrices hold float64, the type csgraph searches in: with any other, each search
     would begin by copying its whole matrix to float64, and that copy, not the search,
     would be most of what the baseline measures."""
-    from scipy.sparse import csr_array
     from scipy.sparse.csgraph import breadth_first_order
 
     size = compiled.size
     search = build_and_search = 0.0
     for roots, options in traversals:
         started = time.perf_counter()
-        tails, heads = (compiled.dst, compiled.src) if options.get("reverse") else (compiled.src, compiled.dst)
-        keep = compiled.declared.copy() if options.get("declared_only") else np.ones(len(tails), dtype=np.bool_)
-        if options.get("blocked") is not None:
-            keep &= ~options["blocked"][tails] & ~options["blocked"][heads]
-        rows = np.concatenate([tails[keep], np.full(len(roots), size, dtype=np.int64)])
-        cols = np.concatenate([heads[keep], np.asarray(roots, dtype=np.int64)])
-        matrix = csr_array((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(size + 1, size + 1))
+        matrix = bare_matrix(compiled, roots, options)
         built = time.perf_counter()
         breadth_first_order(matrix, size, directed=True, return_predecessors=True)
         done = time.perf_counter()
         search += done - built
         build_and_search += done - started
-    everything = np.arange(size, dtype=np.int64)
-    rows = np.concatenate([compiled.src, np.full(size, size, dtype=np.int64)])
-    cols = np.concatenate([compiled.dst, everything])
-    matrix = csr_array((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(size + 1, size + 1))
+    matrix = bare_matrix(compiled, np.arange(size, dtype=np.int64), {})  # every node a root: every edge scanned
     whole = []
     for _ in range(3):
         started = time.perf_counter()
         breadth_first_order(matrix, size, directed=True, return_predecessors=True)
         whole.append(time.perf_counter() - started)
     return search, build_and_search, min(whole)
+
+
+def bare_matrix(compiled: Any, roots: Any, options: dict[str, Any]) -> Any:
+    """The CSR matrix a plain csgraph user builds for one traversal of the rules: the edges
+    one way (``reverse``), declared only or all, none touching a ``blocked`` node, and a
+    virtual root (numbered ``compiled.size``) joined to ``roots``; float64 entries."""
+    from scipy.sparse import csr_array
+
+    size = compiled.size
+    tails, heads = (compiled.dst, compiled.src) if options.get("reverse") else (compiled.src, compiled.dst)
+    keep = compiled.declared.copy() if options.get("declared_only") else np.ones(len(tails), dtype=np.bool_)
+    if options.get("blocked") is not None:
+        keep &= ~options["blocked"][tails] & ~options["blocked"][heads]
+    rows = np.concatenate([tails[keep], np.full(len(roots), size, dtype=np.int64)])
+    cols = np.concatenate([heads[keep], np.asarray(roots, dtype=np.int64)])
+    return csr_array((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(size + 1, size + 1))
 
 
 def measure_networkx(root: Path) -> dict[str, Any]:
@@ -313,9 +320,15 @@ def measure_iam(root: Path) -> dict[str, Any]:
 def measure_cli(root: Path) -> dict[str, Any]:
     """Inside a child: ``tenant-audit run INVENTORY --format json,html`` as a user runs it,
     the console script in a process of its own (start-up, imports and exit included: the
-    end-to-end figure), with that process's peak memory."""
+    end-to-end figure), with that process's peak memory. The console script found beside
+    this interpreter, or on PATH; else its own two lines, run by this interpreter."""
     script = Path(sys.executable).parent / "tenant-audit"
-    command = [str(script), "run", str(root / "inventory"), "--out", str(root / "cli-out"), "--format", "json,html"]
+    found = str(script) if script.exists() else shutil.which("tenant-audit")
+    program = (
+        [found] if found else [sys.executable, "-c", "import sys; from audit.cli import program; sys.exit(program())"]
+    )
+    arguments = ["run", str(root / "inventory"), "--out", str(root / "cli-out"), "--format", "json,html"]
+    command = [*program, *arguments]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
