@@ -7,34 +7,19 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from audit.graph.compiled import UNREACHED, CompiledGraph
-
-
-@st.composite
-def cases(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, bool]], list[int], set[int], bool, bool]:
-    size = draw(st.integers(1, 12))
-    node = st.integers(0, size - 1)
-    edges = draw(st.lists(st.tuples(node, node, st.booleans()), max_size=30))
-    roots = draw(st.lists(node, min_size=1, max_size=3, unique=True))
-    blocked = draw(st.sets(node, max_size=size))
-    return size, edges, roots, blocked, draw(st.booleans()), draw(st.booleans())
+from tests.support.graphs import TraversalCase, compile_case, traversal_cases
 
 
 @settings(max_examples=300, deadline=None)
-@given(cases())
+@given(traversal_cases())
 def test_bfs_reaches_what_networkx_reaches_at_the_same_distance(
-    case: tuple[int, list[tuple[int, int, bool]], list[int], set[int], bool, bool],
+    case: TraversalCase,
 ) -> None:
     size, edges, roots, blocked, reverse, declared_only = case
-    src = np.array([u for u, _, _ in edges], dtype=np.int64)
-    dst = np.array([v for _, v, _ in edges], dtype=np.int64)
-    declared = np.array([d for _, _, d in edges], dtype=np.bool_)
-    compiled = CompiledGraph([f"n{i:02d}" for i in range(size)], src, dst, declared)
-    mask = np.zeros(size, dtype=np.bool_)
-    mask[list(blocked)] = True
-    tree = compiled.bfs(roots, reverse=reverse, declared_only=declared_only, blocked=mask if blocked else None)
+    compiled, mask = compile_case(case)
+    tree = compiled.bfs(roots, reverse=reverse, declared_only=declared_only, blocked=mask)
 
     expected = nx.DiGraph()
     expected.add_nodes_from(range(size))
