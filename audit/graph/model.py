@@ -13,274 +13,64 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from enum import StrEnum
 from functools import cached_property
 from itertools import compress
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict
 
 from audit.coverage import CoverageGap
+from audit.graph.evidence import (
+    Evidence,
+    OwnProof,
+    Proof,
+    SharedProof,
+    _evidence_of,
+    _is_proof,
+    _listed,
+    distinct_evidence,
+)
+from audit.graph.frozen import EdgeData, Frozen, IntArray, NodeData, _edge_key
+from audit.graph.kinds import (
+    DECLARED_CODE,
+    KIND_CODE,
+    KIND_NAMES,
+    KINDS,
+    PUBLIC_NODE,
+    EdgeKind,
+    NodeType,
+    external_key,
+    node_key,
+)
 from audit.inventory import Inventory
 
 if TYPE_CHECKING:
     from audit.graph.compiled import CompiledGraph
 
-
-class NodeType(StrEnum):
-    STORE = "store"
-    PRINCIPAL = "principal"
-    JOB = "job"
-    PUBLIC = "public"
-    EXTERNAL = "external"
-
-
-class EdgeKind(StrEnum):
-    READS = "reads"
-    WRITES = "writes"
-    REPLICATES = "replicates"
-    FLOWS = "flows"
-    RUNS_AS = "runs-as"
-    RUN_BY = "run-by"
-    CAN_READ = "can-read"
-    CAN_WRITE = "can-write"
-    CAN_ASSUME = "can-assume"
-
-    @property
-    def declared(self) -> bool:
-        """Declared edges say data does move; the others say it is permitted to."""
-        return self in _DECLARED
-
-
-_DECLARED = frozenset({EdgeKind.READS, EdgeKind.WRITES, EdgeKind.REPLICATES, EdgeKind.FLOWS, EdgeKind.RUNS_AS})
-KINDS: tuple[EdgeKind, ...] = tuple(EdgeKind)
-KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
-KIND_NAMES: tuple[str, ...] = tuple(kind.value for kind in KINDS)
-DECLARED_CODE = np.array([kind.declared for kind in KINDS], dtype=np.bool_)
-
-PUBLIC_NODE = "public"
-
-
-class Evidence(BaseModel):
-    """Why an edge exists: where the fact was read and, for policies, the statement itself."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: str
-    location: str
-    detail: str
-    statement: dict[str, Any] | None = None
-    conditional: bool = False
-
-
-def distinct_evidence(items: Iterable[Evidence]) -> list[Evidence]:
-    """The items without repeats, in order. Equality, not hashing (statements are dicts),
-    but only between items of the same kind, location and detail: a set of those rules
-    out almost every comparison."""
-    seen: list[Evidence] = []
-    heads: set[tuple[str, str, str]] = set()
-    for item in items:
-        head = (item.kind, item.location, item.detail)
-        if head in heads and item in seen:
-            continue
-        heads.add(head)
-        seen.append(item)
-    return seen
-
-
-class OwnProof(Protocol):
-    """Something that yields an edge's evidence when asked (built lazily: most edges are
-    never cited)."""
-
-    def evidence(self) -> tuple[Evidence, ...]: ...
-
-
-class SharedProof(Protocol):
-    """A proof many edges share (one grant reaching many stores): it builds one edge's
-    evidence from the edge itself, so a million edges need not hold a million proofs."""
-
-    def evidence_at(self, graph: DataGraph, eid: int) -> tuple[Evidence, ...]: ...
-
-
-Proof = OwnProof | SharedProof
-
-
-def _is_proof(item: object) -> bool:
-    return hasattr(item, "evidence_at") or hasattr(item, "evidence")
-
-
-def _evidence_of(proof: Any, graph: DataGraph, eid: int) -> Iterable[Evidence]:
-    """What one proof of edge ``eid`` says: a shared proof asks the edge, its own proof
-    answers alone, and evidence given as items is itself."""
-    if hasattr(proof, "evidence_at"):
-        found: Iterable[Evidence] = proof.evidence_at(graph, eid)
-        return found
-    if hasattr(proof, "evidence"):
-        own: Iterable[Evidence] = proof.evidence()
-        return own
-    return _listed(proof)
-
-
-def _listed(evidence: object) -> tuple[Evidence, ...]:
-    """Evidence given as items, kept as a tuple."""
-    return tuple(cast(Iterable[Evidence], evidence))
-
-
-_KEY_PREFIX = {node_type: f"{node_type.value}:" for node_type in NodeType}
-
-
-def node_key(node_type: NodeType, entity_id: str) -> str:
-    if node_type is NodeType.PUBLIC:
-        return PUBLIC_NODE
-    return _KEY_PREFIX[node_type] + entity_id
-
-
-def external_key(account_or_provider: str) -> str:
-    return f"{NodeType.EXTERNAL.value}:{account_or_provider}"
-
-
-_EMPTY: frozenset[str] = frozenset()
-
-
-class NodeData(Mapping[str, Any]):
-    """One node's attributes: a slotted record read like a mapping."""
-
-    __slots__ = (
-        "account",
-        "classes",
-        "entity",
-        "gates",
-        "node_type",
-        "passed_gates",
-        "tenant",
-        "training_sink",
-        "zone",
-    )
-    FIELDS = ("node_type", "entity", "classes", "tenant", "gates", "passed_gates", "training_sink", "account", "zone")
-
-    def __init__(
-        self,
-        node_type: str,
-        entity: str,
-        classes: tuple[str, ...] = (),
-        tenant: str | None = None,
-        gates: frozenset[str] = _EMPTY,
-        passed_gates: frozenset[str] = _EMPTY,
-        training_sink: bool = False,
-        account: str | None = None,
-        zone: str | None = None,
-    ) -> None:
-        self.node_type = node_type
-        self.entity = entity
-        self.classes = classes
-        self.tenant = tenant
-        self.gates = gates
-        self.passed_gates = passed_gates
-        self.training_sink = training_sink
-        self.account = account
-        self.zone = zone
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.FIELDS:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.FIELDS)
-
-    def __len__(self) -> int:
-        return len(self.FIELDS)
-
-
-class EdgeData(Mapping[str, Any]):
-    """One edge's attributes (``kind``, ``declared``, ``conditional``, ``evidence``), read
-    from the graph's arrays; the evidence is built when it is read."""
-
-    __slots__ = ("_graph", "eid")
-    FIELDS = ("kind", "declared", "conditional", "evidence")
-
-    def __init__(self, graph: DataGraph, eid: int) -> None:
-        self._graph = graph
-        self.eid = eid
-
-    def __getitem__(self, key: str) -> Any:
-        frozen = self._graph.frozen
-        if key == "kind":
-            return KIND_NAMES[frozen.kind[self.eid]]
-        if key == "declared":
-            return bool(frozen.declared[self.eid])
-        if key == "conditional":
-            return bool(frozen.conditional[self.eid])
-        if key == "evidence":
-            return self._graph.evidence(self.eid)
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.FIELDS)
-
-    def __len__(self) -> int:
-        return len(self.FIELDS)
-
-
-IntArray = npt.NDArray[np.int64]
-
-
-def _edge_key(first: IntArray, second: IntArray, kind: npt.NDArray[Any], size: int) -> IntArray:
-    """One number per edge that sorts as (first, second, kind) does."""
-    key: IntArray = (first.astype(np.int64) * max(size, 1) + second) * len(KINDS) + kind
-    return key
-
-
-def _edge_order(first: IntArray, second: IntArray, kind: npt.NDArray[Any], size: int) -> IntArray:
-    """The edges by (first, second, kind); at most one edge per triple, so no ties."""
-    return np.argsort(_edge_key(first, second, kind, size)).astype(np.int64, copy=False)
-
-
-class Frozen:
-    """The edges of a complete graph as arrays, one per (source, target, kind), with CSR
-    indexes of the edges leaving and entering each node."""
-
-    def __init__(
-        self,
-        size: int,
-        src: IntArray,
-        dst: IntArray,
-        kind: npt.NDArray[np.int8],
-        conditional: npt.NDArray[np.bool_],
-        proofs: list[Any],
-        more: dict[int, list[Any]] | None = None,
-        out_order: IntArray | None = None,
-    ) -> None:
-        self.src = src
-        self.dst = dst
-        self.kind = kind
-        self.declared = DECLARED_CODE[kind]
-        self.conditional = conditional
-        # one proof per edge, and every proof of the few edges stated more than once (a list
-        # per edge would cost ~80 bytes each, 400 MB at 5*10^6 edges)
-        self._proof = proofs
-        self._more = more or {}
-        # edges by (source, target, kind) and by (target, source, kind): one sort of a
-        # combined key each, the order np.lexsort would give, in a fraction of its time
-        self.out_order = _edge_order(src, dst, kind, size) if out_order is None else out_order
-        self.out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=size))]).astype(np.int64)
-        self.in_order = _edge_order(dst, src, kind, size)
-        self.in_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=size))]).astype(np.int64)
-
-    def proofs(self, eid: int) -> Sequence[Any]:
-        """What proves the edge: each source's proof, in the order they were added."""
-        more = self._more.get(eid)
-        return (self._proof[eid],) if more is None else more
-
-    def out_edges(self, node: int) -> IntArray:
-        return self.out_order[self.out_ptr[node] : self.out_ptr[node + 1]]
-
-    def in_edges(self, node: int) -> IntArray:
-        return self.in_order[self.in_ptr[node] : self.in_ptr[node + 1]]
+__all__ = [  # what this module has always offered (its parts now live beside it)
+    "DECLARED_CODE",
+    "KINDS",
+    "KIND_CODE",
+    "KIND_NAMES",
+    "PUBLIC_NODE",
+    "DataGraph",
+    "EdgeData",
+    "EdgeKind",
+    "Evidence",
+    "Frozen",
+    "IntArray",
+    "NodeData",
+    "NodeType",
+    "OwnProof",
+    "Proof",
+    "SharedProof",
+    "distinct_evidence",
+    "external_key",
+    "node_key",
+]
 
 
 class DataGraph:
