@@ -13,12 +13,19 @@ longest retention, the weakest encryption, ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
+from audit.conflicts import (
+    LIST_FIELDS,
+    RULES,
+    Conflict,
+    Values,
+    _text,
+    first,
+    union,
+)
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
@@ -37,20 +44,12 @@ from audit.model import (
     Tenant,
 )
 from audit.references import check_references
+from audit.resolution import StoreReferences
 from audit.taxonomy import BUILTIN_DATA_CLASSES, BUILTIN_GATE_KINDS
 
+__all__ = ["Conflict", "StoreReferences", "identity_tokens", "infer_store_kind", "merge_documents", "merge_section"]
+
 E = TypeVar("E", bound=Entity)
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two sources disagree about one fact; ``chosen`` is what the audit uses."""
-
-    entity: str
-    field: str
-    values: tuple[tuple[str, str], ...]  # (value as text, where it was stated)
-    chosen: str
-    rule: str
 
 
 def identity_tokens(section: str, entity: Entity, key: str | None = None) -> list[str]:
@@ -69,123 +68,6 @@ def identity_tokens(section: str, entity: Entity, key: str | None = None) -> lis
     elif section == "principals" and getattr(entity, "arn", None):
         tokens.append(f"arn:{entity.arn}")  # type: ignore[attr-defined]
     return tokens
-
-
-# ---- how each disagreeing field is resolved ------------------------------------------------
-
-Values = list[tuple[Any, Entity]]
-Resolution = tuple[Any, bool, str]  # (value, is a reported conflict, rule text)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    return "null" if value is None else str(value)
-
-
-def _distinct(values: Values) -> list[Any]:
-    seen: list[Any] = []
-    for value, _ in values:
-        if value not in seen:
-            seen.append(value)
-    return seen
-
-
-def first(values: Values) -> Resolution:
-    distinct = _distinct(values)
-    return distinct[0], len(distinct) > 1, "the first source's value is used"
-
-
-def union(values: Values) -> Resolution:
-    merged: list[Any] = []
-    for value, _ in values:
-        merged.extend(v for v in value if v not in merged)
-    return merged, False, "union"
-
-
-def union_reported(values: Values) -> Resolution:
-    merged, _, _ = union(values)
-    return merged, len({tuple(v) for v, _ in values}) > 1, "every classification applies (union)"
-
-
-def intersection_reported(values: Values) -> Resolution:
-    common = [g for g in values[0][0] if all(g in v for v, _ in values)]
-    return common, len({tuple(sorted(v)) for v, _ in values}) > 1, "only gates every source agrees on (intersection)"
-
-
-def longest_retention(values: Values) -> Resolution:
-    distinct = _distinct(values)
-    chosen = None if None in distinct else max(distinct)
-    return chosen, len(distinct) > 1, "the longest retention (null: kept forever)"
-
-
-_ENCRYPTION_STRENGTH = {"none": 0, "unknown": 1, "AES256": 2, "aws:kms": 3}
-
-
-def weakest_encryption(values: Values) -> Resolution:
-    distinct = _distinct(values)
-    return min(distinct, key=lambda v: _ENCRYPTION_STRENGTH.get(v, 1)), len(distinct) > 1, "the weakest encryption"
-
-
-def any_false(values: Values) -> Resolution:
-    distinct = _distinct(values)
-    return (False if False in distinct else distinct[0]), len(distinct) > 1, "the weaker setting (false)"
-
-
-def any_true(values: Values) -> Resolution:
-    distinct = _distinct(values)
-    return (True if True in distinct else distinct[0]), len(distinct) > 1, "the riskier setting (true)"
-
-
-def minimum(values: Values) -> Resolution:
-    distinct = _distinct(values)
-    known = [v for v in distinct if v is not None]
-    return (min(known) if known else None), len(distinct) > 1, "the strictest limit (smallest)"
-
-
-Rule = Callable[[Values], Resolution]
-
-RULES: dict[str, dict[str, Rule]] = {
-    "stores": {
-        "classes": union_reported,
-        "canaries": union,
-        "replicates_to": union,
-        "passed_gates": intersection_reported,
-        "retention_days": longest_retention,
-        "encryption": weakest_encryption,
-        "public_access_blocked": any_false,
-        "tls_only": any_false,
-        "access_logging": any_false,
-        "public_acl": any_true,
-        "versioning": any_true,
-    },
-    "principals": {
-        "trusts": union,
-        "policies": union,
-        "can_read": union,
-        "can_write": union,
-        "gate": intersection_reported,
-    },
-    "jobs": {"reads": union, "writes": union, "gate": intersection_reported},
-    "data_classes": {
-        "protected": any_true,
-        "training_sink": any_true,
-        "max_retention_days": minimum,
-    },
-}
-LIST_FIELDS = {
-    "classes",
-    "canaries",
-    "replicates_to",
-    "passed_gates",
-    "trusts",
-    "policies",
-    "can_read",
-    "can_write",
-    "gate",
-    "reads",
-    "writes",
-}
 
 
 # ---- the merge itself -------------------------------------------------------------------
@@ -444,81 +326,6 @@ def merge_documents(
     if problems:
         raise InputError(problems)
     return inventory
-
-
-class StoreReferences:
-    """Resolves references to stores: by id (or a merged-away id), or by S3 location.
-
-    ``s3://bucket/path/file`` resolves to the most specific store holding that path. A
-    location no store holds becomes a stub store for its bucket: unclassified, so a path
-    from it to training is reported (ISO-007) rather than lost.
-    """
-
-    def __init__(self, inventory: Inventory, aliases: dict[str, str]) -> None:
-        self.inventory = inventory
-        self.aliases = aliases
-        self.by_location: dict[str, str] = {}
-        for store in inventory.stores.values():
-            location = s3_identity(store.arn, store.location)
-            if location is not None:
-                self.by_location.setdefault(location, store.id)
-
-    def resolve_all(self, references: Iterable[str], referrer: Entity, field_name: str = "") -> list[str]:
-        """Every reference resolved; two that name one store become one entry (the first
-        keeps its cited location)."""
-        aliases = self.aliases
-        resolved = references if isinstance(references, list) else list(references)
-        for reference in resolved:
-            if aliases.get(reference) != reference:
-                resolved = [self.resolve(r, referrer) for r in resolved]
-                break
-        else:  # the usual case: merged ids already, each once (the list itself is kept)
-            if len(resolved) < 2 or len(set(resolved)) == len(resolved):
-                return resolved
-        unique = list(dict.fromkeys(resolved))
-        if len(unique) < len(resolved) and field_name and referrer.provenance is not None:
-            first = {store: resolved.index(store) for store in unique}
-            provenance = referrer.provenance
-            moved = {f"{field_name}[{new}]": f"{field_name}[{first[store]}]" for new, store in enumerate(unique)}
-            fields = {k: v for k, v in provenance.fields.items() if not k.startswith(f"{field_name}[")}
-            notes = {k: v for k, v in provenance.notes.items() if not k.startswith(f"{field_name}[")}
-            for new, old in moved.items():
-                if old in provenance.fields:
-                    fields[new] = provenance.fields[old]
-                if old in provenance.notes:
-                    notes[new] = provenance.notes[old]
-            referrer.provenance = replace(provenance, fields=fields, notes=notes)
-        return unique
-
-    def resolve(self, reference: str, referrer: Entity) -> str:
-        if reference in self.aliases:
-            return self.aliases[reference]
-        if reference in self.inventory.stores or not reference.startswith(("s3://", "s3a://", "s3n://", "arn:aws:s3")):
-            return reference
-        location = s3_identity(reference if reference.startswith("arn:") else None, reference)
-        if location is None:
-            return reference
-        probe = location
-        while probe.count("/") >= 3:
-            if probe in self.by_location:
-                return self.by_location[probe]
-            probe = probe.rstrip("/").rsplit("/", 1)[0] + "/"
-        return self._stub(location.split("/")[2], referrer)
-
-    def _stub(self, bucket: str, referrer: Entity) -> str:
-        store_id = bucket if bucket not in self.inventory.stores else f"s3://{bucket}/"
-        source = referrer.provenance.source if referrer.provenance else "inventory"
-        where = referrer.provenance.location if referrer.provenance else "(input)"
-        stub = Store(
-            id=store_id,
-            kind="s3-bucket",
-            arn=f"arn:aws:s3:::{bucket}",
-            description=f"not described by any source; referenced at {where}",
-        )
-        stub.provenance = Provenance(source=source, location=where)
-        self.inventory.stores[store_id] = stub
-        self.by_location[f"s3://{bucket}/"] = store_id
-        return store_id
 
 
 def _typed(section: SectionMerge, kind: type[E]) -> list[E]:
