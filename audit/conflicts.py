@@ -94,6 +94,12 @@ def minimum(values: Values) -> Resolution:
     return (min(known) if known else None), len(distinct) > 1, "the strictest limit (smallest)"
 
 
+def stated_policy(values: Values) -> Resolution:
+    distinct = _distinct(values)
+    documents = [v for v in distinct if isinstance(v, dict) and v.get("Statement")]
+    return (documents[0] if documents else distinct[0]), len(distinct) > 1, "the stated policy (a document over none)"
+
+
 Rule = Callable[[Values], Resolution]
 
 RULES: dict[str, dict[str, Rule]] = {
@@ -109,6 +115,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "access_logging": any_false,
         "public_acl": any_true,
         "versioning": any_true,
+        "policy": stated_policy,
     },
     "principals": {
         "trusts": union,
@@ -122,6 +129,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "protected": any_true,
         "training_sink": any_true,
         "max_retention_days": minimum,
+        "removed_by": intersection_reported,
     },
 }
 LIST_FIELDS = {

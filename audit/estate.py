@@ -258,7 +258,9 @@ class EstateBuilder:
         return name
 
     def _policy(self, s3: Any, name: str, stores: list[Store], tls_only: bool | None) -> None:
-        statements: list[dict[str, Any]] = [s for store in stores for s in (store.policy or {}).get("Statement", [])]
+        statements: list[dict[str, Any]] = [
+            s for store in stores for s in (store.policy if isinstance(store.policy, dict) else {}).get("Statement", [])
+        ]
         if tls_only:
             statements.append(
                 {

@@ -13,7 +13,7 @@ from audit.model import Account, DataClass, Flow, Job, KmsKey, Principal, Store,
 from audit.taxonomy import BUILTIN_GATE_KINDS
 
 if TYPE_CHECKING:
-    from audit.merge import Conflict
+    from audit.conflicts import Conflict
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
@@ -159,14 +159,48 @@ class Inventory:
 
     def setting(self, store: Store, field_name: str) -> tuple[Any, Store | None]:
         """A bucket-level setting as it applies to the store: its own if stated, else the
-        nearest enclosing store's. Returns (value, the store that states it) or (None, None)."""
+        nearest enclosing store's. For the settings a bucket imposes on everything in it
+        (default encryption and its key, Block Public Access, the ACL), the value worse for
+        the claims among the store's own and its enclosing stores' counts.
+        Returns (value, the store that states it) or (None, None)."""
+        stated = self._stated(store, field_name)
+        if not stated:
+            return None, None
+        rank = _WORSE.get(field_name)
+        if rank is not None:
+            return min(stated, key=lambda found: rank(found[0]))  # nearest first among equals
+        if field_name == "kms_key":
+            _, holder = self.setting(store, "encryption")
+            chosen = next((found for found in stated if found[1] is holder), None)
+            if chosen is not None:
+                return chosen
+        return stated[0]
+
+    def _stated(self, store: Store, field_name: str) -> list[tuple[Any, Store]]:
+        """(value, store) for the store and each enclosing store that states the field,
+        nearest first."""
+        found: list[tuple[Any, Store]] = []
         if field_name in store.__pydantic_fields_set__:
-            return getattr(store, field_name), store
+            found.append((getattr(store, field_name), store))
         enclosing = self._enclosed.get(store.id, ()) if store.id in self.stores else self.enclosing(store)
         for holder in enclosing:
             if field_name in holder.__pydantic_fields_set__:
-                return getattr(holder, field_name), holder
-        return None, None
+                found.append((getattr(holder, field_name), holder))
+        return found
+
+    def bucket_policies(self, store: Store) -> list[Store]:
+        """The stores whose stated ``policy`` applies to this store's objects: its own and
+        every enclosing store's (a bucket policy binds every prefix its Resource covers),
+        nearest first. Empty when no one states a policy: the bucket policy is unknown."""
+        return [holder for value, holder in self._stated(store, "policy") if value is not None]
+
+
+_ENCRYPTION_STRENGTH = {"none": 0, None: 1, "unknown": 1, "AES256": 2, "aws:kms": 3}
+_WORSE: dict[str, Any] = {  # per field: a rank, lowest worst for the claims
+    "encryption": lambda value: _ENCRYPTION_STRENGTH.get(value, 1),
+    "public_access_blocked": lambda value: {False: 0, None: 1, True: 2}[value],
+    "public_acl": lambda value: {True: 0, None: 1, False: 2}[value],
+}
 
 
 def arn_account(arn: str | None) -> str | None:

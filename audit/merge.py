@@ -14,7 +14,7 @@ longest retention, the weakest encryption, ...).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from audit.conflicts import (
@@ -307,7 +307,11 @@ def merge_documents(
         inventory.jobs[job.id] = job
     seen_flows: set[tuple[str, str]] = set()
     for flow in (f for d in documents for f in d.flows):
+        given = flow.source
         flow.source, flow.to = refs.resolve(flow.source, flow), refs.resolve(flow.to, flow)
+        part = refs.scope(given, flow.source)
+        if part is not None and flow.provenance is not None:
+            flow.provenance = replace(flow.provenance, scopes={"from": part})
         if (flow.source, flow.to) not in seen_flows:
             seen_flows.add((flow.source, flow.to))
             inventory.flows.append(flow)

@@ -36,6 +36,9 @@ Identifier = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s]
 PolicyDocument = dict[str, Any]
 
 
+_NO_SCOPES: Mapping[str, str] = MappingProxyType({})  # shared: almost no entity names part of a store
+
+
 @dataclass(slots=True)
 class Provenance:
     """Where a fact came from: ``source`` names the collector, ``location`` the exact place.
@@ -51,6 +54,9 @@ class Provenance:
     fields: Mapping[str, str] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # where other sources stated the same entity
     notes: Mapping[str, str] = field(default_factory=dict)  # context for a field (a lineage run: id, state, time)
+    # for a list entry that names part of a store (``reads[0]`` resolved from s3://lake/logs/
+    # to the bucket lake): that part, so what it moves is known not to be the whole store
+    scopes: Mapping[str, str] = field(default_factory=lambda: _NO_SCOPES)
 
     def at(self, field: str) -> str:
         """Where a field was stated: its line, or (JSON) its JSON pointer, else the entity's."""
@@ -108,6 +114,9 @@ class DataClass(Entity):
     protected: bool = False
     max_retention_days: int | None = Field(default=None, ge=0)
     training_sink: bool = False
+    # the gates whose output no longer holds this class (the consent filter drops opted-out
+    # records); data of the class that passes any other node keeps it
+    removed_by: list[Identifier] = Field(default_factory=list)
 
 
 class Tenant(Entity):
@@ -147,7 +156,8 @@ class Store(Entity):
     retention_days: int | None = Field(default=None, ge=0)
     noncurrent_retention_days: int | None = Field(default=None, ge=0)
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
-    policy: PolicyDocument | None = None
+    # the bucket policy: a document, "none" (there is none), or None (not stated: unknown)
+    policy: PolicyDocument | Literal["none"] | None = None
     location: str | None = None
     format: DataFormat | None = None
     canaries: list[str] = Field(default_factory=list)

@@ -35,7 +35,9 @@ class StoreReferences:
         resolved = references if isinstance(references, list) else list(references)
         for reference in resolved:
             if aliases.get(reference) != reference:
+                given = resolved
                 resolved = [self.resolve(r, referrer) for r in resolved]
+                self._record_scopes(given, resolved, referrer, field_name)
                 break
         else:  # the usual case: merged ids already, each once (the list itself is kept)
             if len(resolved) < 2 or len(set(resolved)) == len(resolved):
@@ -54,6 +56,35 @@ class StoreReferences:
                     notes[new] = provenance.notes[old]
             referrer.provenance = replace(provenance, fields=fields, notes=notes)
         return unique
+
+    def scope(self, reference: str, store_id: str) -> str | None:
+        """Where inside the store a reference points, when that is only part of it
+        (``s3://lake/logs/`` resolved to the bucket ``lake``); None for the whole store."""
+        if not reference.startswith(("s3://", "s3a://", "s3n://", "arn:aws:s3")):
+            return None
+        location = s3_identity(reference if reference.startswith("arn:") else None, reference)
+        store = self.inventory.stores.get(store_id)
+        own = s3_identity(store.arn, store.location) if store is not None else None
+        if location is None or own is None or location == own or not location.startswith(own):
+            return None
+        return location
+
+    def _record_scopes(self, given: list[str], resolved: list[str], referrer: Entity, field_name: str) -> None:
+        """Note on the referrer's provenance the part of each store its entries name
+        (``scopes``: by the entry of the resolved, deduplicated list). Two entries naming
+        one store keep a part only if both name that same part."""
+        if not field_name or referrer.provenance is None:
+            return
+        parts: dict[str, set[str | None]] = {}
+        for reference, store_id in zip(given, resolved, strict=True):
+            parts.setdefault(store_id, set()).add(self.scope(reference, store_id))
+        unique = list(dict.fromkeys(resolved))
+        scopes = {k: v for k, v in referrer.provenance.scopes.items() if not k.startswith(f"{field_name}[")}
+        for index, store_id in enumerate(unique):
+            (part, *more) = parts[store_id]
+            if part is not None and not more:
+                scopes[f"{field_name}[{index}]"] = part
+        referrer.provenance = replace(referrer.provenance, scopes=scopes)
 
     def resolve(self, reference: str, referrer: Entity) -> str:
         if reference in self.aliases:

@@ -30,6 +30,7 @@ SETTINGS = {
     "access_logging": True,
     "versioning": False,
     "retention_days": 30,
+    "policy": "none",  # the generator writes every bucket policy there is
 }
 
 

@@ -13,13 +13,20 @@ BUILTIN_DATA_CLASSES: dict[str, DataClass] = {
     "enterprise": DataClass(description="Enterprise tenant data", protected=True),
     "gov": DataClass(description="Government tenant data", protected=True),
     "education": DataClass(description="Education tenant data", protected=True),
-    "consumer-opt-out": DataClass(description="Consumer data of users who did not consent to training", protected=True),
+    "consumer-opt-out": DataClass(
+        description="Consumer data of users who did not consent to training",
+        protected=True,
+        removed_by=["consent-filter"],
+    ),
     "consumer-opt-in": DataClass(
         description="Consumer data of users who consented to training "
         "(through the consent-filter and pii-scrub gates only)",
         max_retention_days=5 * 365,
     ),
-    "feedback": DataClass(description="User feedback on model outputs (through the de-link gate only)"),
+    "feedback": DataClass(
+        description="User feedback on model outputs (through the de-link gate only)",
+        removed_by=["de-link"],
+    ),
     "public-web": DataClass(description="Public web data; may train"),
     "licensed": DataClass(description="Licensed data; may train"),
     "synthetic": DataClass(description="Synthetic data; may train"),

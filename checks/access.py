@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.checkapi import Check, CheckContext, NoParams, Observation, Outcome
+from audit.graph.classes import protected_holding_ids, protected_holding_stores
 from audit.graph.model import KIND_CODE, EdgeData, EdgeKind, NodeType
 from audit.graph.rules import Violation, witness
 from audit.iam.glob import matches
@@ -34,7 +35,7 @@ def _protected_read_edges(ctx: CheckContext[Any], kinds: tuple[EdgeKind, ...]) -
     frozen = graph.frozen
     rank = graph.compiled.rank
     protected = np.zeros(graph.number_of_nodes(), dtype=np.bool_)
-    protected[graph.protected_store_ids()] = True
+    protected[protected_holding_ids(graph)] = True
     protected = protected[rank]  # by node number, as the edges name them
     wanted = np.isin(frozen.kind, [KIND_CODE[k] for k in kinds]) & protected[frozen.src]
     edges = np.flatnonzero(wanted)
@@ -108,7 +109,7 @@ def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         ACC-001-2e1d0c9b8a7f  MEDIUM  potential
         ops-readall-role reads protected api-logs through a wildcard grant (Allow s3:* on *)
     """
-    if not ctx.inventory.protected_stores():
+    if not protected_holding_stores(ctx.graph):
         yield ctx.nothing_in_scope("store of a protected class")
 
     def wildcard(statement: Mapping[str, Any]) -> bool:
@@ -143,9 +144,9 @@ def access_logged(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         ACC-002-0f9e8d7c6b5a  MEDIUM  declared
         globex-exports has no access logging: reads of protected data leave no record
     """
-    if not ctx.inventory.protected_stores():
+    if not protected_holding_stores(ctx.graph):
         yield ctx.nothing_in_scope("store of a protected class")
-    for store in ctx.inventory.protected_stores():
+    for store in protected_holding_stores(ctx.graph):
         logged, holder = ctx.inventory.setting(store, "access_logging")
         if holder is None or logged is None:
             yield ctx.gap(f"store:{store.id}", f"whether access to {store.id} is logged is unknown")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from audit.checkapi import Check, CheckContext, NoParams, Outcome
+from audit.graph.classes import describe_classes, protected_holding_stores
 from audit.model import Store
 
 S3_KINDS = ("s3-bucket", "s3-prefix")
 
 
 def _protected(ctx: CheckContext[NoParams]) -> list[Store]:
-    return ctx.inventory.protected_stores()
+    """The stores holding protected data: their own classes, or derived from upstream."""
+    return protected_holding_stores(ctx.graph)
 
 
 def encrypted_at_rest(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
@@ -31,7 +33,8 @@ def encrypted_at_rest(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
         if holder is None or encryption in (None, "unknown"):
             yield ctx.gap(f"store:{store.id}", f"the encryption at rest of {store.id} is unknown")
         elif encryption == "none":
-            classes = ", ".join(c for c in store.classes if ctx.inventory.data_classes[c].protected)
+            protected = [c for c, spec in ctx.inventory.data_classes.items() if spec.protected]
+            classes = describe_classes(ctx.graph, store, protected)
             yield ctx.store_finding(
                 store,
                 evidence=[ctx.evidence(holder, "encryption")],

@@ -5,12 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from audit.checkapi import Check, CheckContext, NoParams, Outcome
+from audit.graph.classes import protected_holding_ids, protected_holding_stores
 from audit.graph.model import PUBLIC_NODE, IntArray, NodeType
 from audit.graph.rules import no_path
 
 
 def _protected_nodes(ctx: CheckContext[NoParams]) -> IntArray:
-    return ctx.graph.protected_store_ids()
+    """The stores holding protected data: their own classes, or derived from upstream."""
+    return protected_holding_ids(ctx.graph)
+
+
+def _unknown_policies(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
+    """Fail closed: a protected S3 store whose bucket policy no source states may grant the
+    public or a third party anything (state it, or 'policy: none')."""
+    for store in protected_holding_stores(ctx.graph):
+        if ctx.inventory.s3_location(store) is not None and not ctx.inventory.bucket_policies(store):
+            yield ctx.gap(
+                f"store:{store.id}",
+                f"the bucket policy of {store.id} is not stated: whether it grants the public or a third party "
+                "access cannot be ruled out (state the policy, or 'policy: none')",
+            )
 
 
 def _reach(ctx: CheckContext[NoParams], sinks: list[str], who: Callable[[str], str]) -> Iterator[Outcome]:
@@ -42,6 +56,7 @@ def not_public(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not len(_protected_nodes(ctx)):
         yield ctx.nothing_in_scope("store of a protected class")
+    yield from _unknown_policies(ctx)
     if PUBLIC_NODE not in ctx.graph:
         return
     yield from _reach(ctx, [PUBLIC_NODE], lambda _: "anyone on the internet")
@@ -60,6 +75,7 @@ def no_third_party(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not len(_protected_nodes(ctx)):
         yield ctx.nothing_in_scope("store of a protected class")
+    yield from _unknown_policies(ctx)
     sinks = sorted(ctx.graph.nodes_of(NodeType.EXTERNAL))
     if sinks:
         yield from _reach(ctx, sinks, lambda node: f"third party {node}")
@@ -76,7 +92,7 @@ def public_access_blocked(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not len(_protected_nodes(ctx)):
         yield ctx.nothing_in_scope("store of a protected class")
-    for store in ctx.inventory.protected_stores():
+    for store in protected_holding_stores(ctx.graph):
         if store.kind not in ("s3-bucket", "s3-prefix"):
             continue
         blocked, holder = ctx.inventory.setting(store, "public_access_blocked")

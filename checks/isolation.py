@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from itertools import compress
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.checkapi import Check, CheckContext, NoParams, Outcome
 from audit.coverage import CoverageGap
+from audit.graph.classes import holding_store_ids
 from audit.graph.model import NodeType
 from audit.graph.rules import Violation, no_path, only_through, tenant_isolation
 
@@ -59,7 +61,7 @@ def _training_scope(ctx: CheckContext[Any], source_count: int, sinks: list[str])
 
 
 def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
-    """No store of the ``from_classes`` reaches a training sink (ISO-001, ISO-002, ISO-003).
+    """No store of the ``from_classes`` reaches a training sink (ISO-001, ISO-002).
 
     A training sink is a store of a class marked ``training_sink`` (built in: ``training``)
     or a job of kind ``training``. One finding per source store, with the shortest path to
@@ -92,7 +94,7 @@ def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
 
 def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[Outcome]:
     """Stores of the ``from_classes`` reach training only through nodes carrying every gate
-    in ``through`` (ISO-004, ISO-005).
+    in ``through`` (ISO-003, ISO-004, ISO-005).
 
     For each gate kind, every node that carries it (a gate job, or a principal whose every
     job carries it) is removed and reachability re-tested; what still reaches a sink
@@ -111,6 +113,13 @@ def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[O
     sources = graph.class_store_ids(ctx.params.from_classes)
     sinks = graph.training_sinks()
     yield from _training_scope(ctx, len(sources), sinks)
+    for voided in graph.voided_gates:
+        if voided.gate in ctx.params.through:
+            yield ctx.gap(
+                f"principal:{voided.principal}",
+                f"the {voided.gate} gate marked on principal {voided.principal} is not applied: {voided.reason}; "
+                "every route through it is checked like any other (remove the mark, or the other use of the role)",
+            )
     for gate, violation in only_through(graph, sources, sinks, ctx.params.through):
         source, sink = _name(violation.source), _name(violation.target)
         yield ctx.finding(
@@ -169,7 +178,9 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
 
 
 def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
-    """Every store with no ``classes`` that reaches a training sink (ISO-007).
+    """Every store with no ``classes`` that reaches a training sink (ISO-007), unless it
+    holds classes by derivation (it receives classified data along declared edges: its
+    content is known to that extent, and the path rules follow it from the origin).
 
     What such a store holds is unknown, so besides the finding it raises a coverage gap on
     the training checks (ISO-001..ISO-005): their claims become insufficient-evidence until
@@ -182,7 +193,11 @@ def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
           research-scratch -reads-> scratch-mix -writes-> pretrain-mix
     """
     graph = ctx.graph
-    for violation in no_path(graph, graph.unclassified_store_ids(), graph.training_sinks()):
+    unknown = graph.unclassified_store_ids()
+    # a store that holds classes only by derivation (a copy of classified data) is not unknown
+    derived = holding_store_ids(graph, graph.inventory.data_classes)
+    unknown = unknown[~np.isin(unknown, derived)]
+    for violation in no_path(graph, unknown, graph.training_sinks()):
         source, sink = _name(violation.source), _name(violation.target)
         yield ctx.finding(
             endpoints=(violation.source, violation.target),
@@ -228,15 +243,16 @@ CHECKS = (
     ),
     Check(
         id="ISO-003",
-        title="Opted-out consumer data does not reach training",
+        title="Opted-out consumer data reaches training only through the consent filter",
         severity="critical",
         claim_ids=("C3",),
-        rationale="Consumers who did not opt in were promised their conversations never train models.",
-        remediation="Keep opted-out data out of every pipeline that feeds training; filter by consent at "
-        "ingestion so opted-out records never enter a training-bound store.",
-        evaluate=no_path_to_training,
-        params=FromClasses,
-        defaults={"from_classes": ["consumer-opt-out"]},
+        rationale="Consumers who did not opt in were promised their conversations never train models; the "
+        "consent filter is what drops their records, so any route to training around it trains on them.",
+        remediation="Route every pipeline that feeds training from consumer data through the consent-filter "
+        "job; remove the exports, copies and grants that go around it.",
+        evaluate=only_through_gates,
+        params=FromClassesThroughGates,
+        defaults={"from_classes": ["consumer-opt-out"], "through": ["consent-filter"]},
     ),
     Check(
         id="ISO-004",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.checkapi import Check, CheckContext, NoParams, Outcome
+from audit.graph.classes import describe_classes, retention_limits
 from audit.graph.model import Evidence
 from audit.inventory import Inventory
 from audit.locations import s3_identity
@@ -69,14 +70,13 @@ def _limited(ctx: CheckContext[NoParams]) -> list[tuple[Store, int]]:
     """The stores holding a class with a maximum retention, with that maximum (by id)."""
     limited: list[tuple[Store, int]] | None = ctx.graph.memo.get("retention-limited")
     if limited is None:
-        limits = ((store, ctx.inventory.max_retention(store)) for store in ctx.inventory.sorted_stores())
-        limited = ctx.graph.memo["retention-limited"] = [(s, limit) for s, limit in limits if limit is not None]
+        limited = ctx.graph.memo["retention-limited"] = retention_limits(ctx.graph)
     return limited
 
 
 def _limit_text(ctx: CheckContext[NoParams], store: Store, limit: int) -> str:
-    strict = [c for c in store.classes if ctx.inventory.data_classes[c].max_retention_days == limit]
-    return f"{limit} days ({', '.join(strict)})"
+    strict = [c for c, spec in ctx.inventory.data_classes.items() if spec.max_retention_days == limit]
+    return f"{limit} days ({describe_classes(ctx.graph, store, strict)})"
 
 
 def retention_within_limit(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:

@@ -9,10 +9,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from audit.graph.access import AccessDeriver, EdgeBlock, default_derivers, derive_all
-from audit.graph.model import KIND_CODE, PUBLIC_NODE, DataGraph, EdgeKind, Evidence, NodeData, NodeType, Proof
+from audit.graph.access import AccessDeriver, AccessEdge, EdgeBlock, default_derivers, derive_all
+from audit.graph.containment import add_containment_edges
+from audit.graph.model import (
+    KIND_CODE,
+    PUBLIC_NODE,
+    DataGraph,
+    EdgeKind,
+    Evidence,
+    NodeData,
+    NodeType,
+    Proof,
+    VoidedGate,
+)
 from audit.inventory import Inventory, arn_account
-from audit.model import Entity
+from audit.model import Entity, Job, Principal
 
 
 def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None = None) -> DataGraph:
@@ -24,9 +35,11 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
         if extra not in graph:
             node_type = NodeType.PUBLIC if extra == PUBLIC_NODE else NodeType.EXTERNAL
             graph.add_node(extra, node_type, extra.partition(":")[2] or extra)
+    void_assumable_gates(graph, access.edges)
     graph.add_edges(access.edges)
     access.edges.clear()  # the graph holds them now (millions of tuples, freed before it indexes)
     _add_blocks(graph, access.blocks)
+    add_containment_edges(graph)
     add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
     graph.freeze()
@@ -114,14 +127,13 @@ def _add_nodes(graph: DataGraph) -> None:
             shared = class_sets[classes] = (classes, inv.is_training_sink(each))
         data = NodeData(store, each.id, shared[0], each.tenant, empty, passed, shared[1], account_id, zone)
         add((f"{store}:{each.id}", data))
-    jobs_by_runner: dict[str, list[frozenset[str]]] = {}
+    jobs_by_runner: dict[str, list[Job]] = {}
     for job in inv.jobs.values():
         if job.runs_as is not None:
-            jobs_by_runner.setdefault(job.runs_as, []).append(frozenset(job.gate) if job.gate else empty)
+            jobs_by_runner.setdefault(job.runs_as, []).append(job)
     for actor in inv.principals.values():
         account_id, zone = place(actor.account or arn_account(actor.arn))
-        gates = _shared_gates(jobs_by_runner.get(actor.id, []))
-        gates = frozenset(actor.gate) | gates if actor.gate else gates
+        gates = _principal_gates(graph, actor, jobs_by_runner.get(actor.id, []))
         add(
             (
                 f"{principal}:{actor.id}",
@@ -146,12 +158,43 @@ def _add_nodes(graph: DataGraph) -> None:
     graph.add_nodes(nodes)
 
 
-def _shared_gates(gate_sets: list[frozenset[str]]) -> frozenset[str]:
-    """A principal carries a gate when every job running as it carries that gate: a role the
-    consent filter shares with an export job is not part of the filter."""
-    if not gate_sets:
-        return frozenset()
-    return frozenset.intersection(*gate_sets)
+def _principal_gates(graph: DataGraph, actor: Principal, jobs: list[Job]) -> frozenset[str]:
+    """The gates a principal carries, before who may assume it is known: those every job
+    running as it carries (a role the consent filter shares with an export job is not part
+    of the filter), and the auditor's marks that no job of its contradicts. A mark that one
+    of its jobs contradicts is not applied, and recorded (it becomes a coverage gap)."""
+    carried = [frozenset(job.gate) for job in jobs]
+    gates = frozenset.intersection(*carried) if carried else frozenset()
+    for gate in actor.gate:
+        without = sorted(job.id for job in jobs if gate not in job.gate)
+        if without:
+            graph.voided_gates.append(
+                VoidedGate(actor.id, gate, f"job {', '.join(without)} runs as it without the {gate} gate")
+            )
+        else:
+            gates |= {gate}
+    return gates
+
+
+def void_assumable_gates(graph: DataGraph, edges: Iterable[AccessEdge]) -> None:
+    """A principal someone else can assume carries no gate: whoever assumes it moves data
+    as it, around the gate. Service principals that run its jobs make no such edge."""
+    assumers: dict[str, set[str]] = {}
+    for edge in edges:
+        if edge.kind is EdgeKind.CAN_ASSUME and edge.source != edge.target:
+            assumers.setdefault(edge.source, set()).add(edge.target)
+    for key, who in sorted(assumers.items()):
+        if key not in graph:
+            continue
+        data = graph.node(key)
+        if not data.gates:
+            continue
+        names = ", ".join(sorted(n.partition(":")[2] or n for n in who))
+        marked = set(graph.inventory.principals[data.entity].gate)
+        for gate in sorted(data.gates & marked):
+            graph.voided_gates.append(VoidedGate(data.entity, gate, f"it can be assumed by {names}"))
+        data.gates = frozenset()
+    graph.memo.clear()
 
 
 def _sentence(fact: str, entity: Any, index: int | None) -> str:

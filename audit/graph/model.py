@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress
 from operator import attrgetter
@@ -67,10 +68,20 @@ __all__ = [  # what this module has always offered (its parts now live beside it
     "OwnProof",
     "Proof",
     "SharedProof",
+    "VoidedGate",
     "distinct_evidence",
     "external_key",
     "node_key",
 ]
+
+
+@dataclass(frozen=True)
+class VoidedGate:
+    """A gate an auditor marked on a principal that the graph does not apply, and why."""
+
+    principal: str
+    gate: str
+    reason: str
 
 
 class DataGraph:
@@ -87,6 +98,7 @@ class DataGraph:
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
         self.gaps: list[CoverageGap] = []
+        self.voided_gates: list[VoidedGate] = []
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
         self._nodes: list[NodeData] = []

@@ -8,7 +8,7 @@ move that way); otherwise it is *potential* (data is permitted to move that way)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from typing import Any, Literal
@@ -18,9 +18,12 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
 from audit.graph.compiled import UNREACHED, BoolArray, CompiledGraph, IntArray, Traversal, spans
+from audit.graph.containment import containment_hops
+from audit.graph.frozen import EdgeData
 from audit.graph.model import DataGraph, Evidence, NodeType
 
 Kind = Literal["declared", "potential"]
+CONTAINED_IN = "contained-in"  # a witness hop: the store before it lies inside this one
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def witness(graph: DataGraph, nodes: Sequence[str], *, declared_only: bool) -> t
     """Turn a node sequence into hops, choosing for each step the strongest edge:
     declared before potential, unconditional before conditional."""
 
-    def hop(node: str, edge: Mapping[str, Any] | None) -> Hop:
+    def hop(node: str, edge: EdgeData | None) -> Hop:
         data = graph.node(node)
         if edge is None:
             return Hop(node, data["node_type"], data["entity"], None, True, False, ())
@@ -66,6 +69,14 @@ def witness(graph: DataGraph, nodes: Sequence[str], *, declared_only: bool) -> t
     for u, v in itertools.pairwise(nodes):
         candidates = [d for d in graph.edges_between(u, v) if d["declared"] or not declared_only]
         best = min(candidates, key=lambda d: (not d["declared"], d["conditional"], d["kind"]))
+        inside = containment_hops(graph, best.eid)
+        if inside is not None:  # data of a store inside a container that moves whole: two steps
+            container, containment, moved = inside
+            data = graph.node(container)
+            hops.append(Hop(container, data["node_type"], data["entity"], CONTAINED_IN, True, False, (containment,)))
+            step = hop(v, best)
+            hops.append(Hop(step.node, step.node_type, step.entity, step.edge, step.declared, step.conditional, moved))
+            continue
         hops.append(hop(v, best))
     return tuple(hops)
 

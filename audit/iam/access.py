@@ -59,7 +59,7 @@ class IamAccess:
         # A bulk subject's grants on simple stores in its account (or where either account
         # is unknown) are its edges as they stand: they go out as columns, one shared proof
         # per grant. Every other candidate pair is evaluated in full.
-        fast_account: list[str | bool | None] = [s.account if s.simple else False for s in stores]
+        fast_account: list[str | bool | None] = [s.account if s.simple and s.policy_known else False for s in stores]
         keys = [*(store.key for store in stores), *context.subjects]
         reads = EdgeBlock(keys, EdgeKind.CAN_READ)
         writes = EdgeBlock(keys, EdgeKind.CAN_WRITE)
@@ -353,7 +353,10 @@ def _outsiders(statement: Statement, context: Context) -> Iterator[tuple[str, Su
     identity policies are unknown (so assumed to allow)."""
     spec = statement.principal
     if statement.not_principal is not None or (spec is not None and spec.everyone):
-        yield PUBLIC_NODE, Subject(key=PUBLIC_NODE, arn=None, account="anonymous", identity=(ASSUMED_IDENTITY,))
+        yield (
+            PUBLIC_NODE,
+            Subject(key=PUBLIC_NODE, arn=None, account="anonymous", identity=(ASSUMED_IDENTITY,), outside=True),
+        )
     if spec is None:
         return
     for name in spec.aws:
@@ -361,12 +364,19 @@ def _outsiders(statement: Statement, context: Context) -> Iterator[tuple[str, Su
         if account is not None and account in context.external_accounts:
             yield (
                 external_key(account),
-                Subject(key=external_key(account), arn=name, account=account, identity=(ASSUMED_IDENTITY,)),
+                Subject(
+                    key=external_key(account), arn=name, account=account, identity=(ASSUMED_IDENTITY,), outside=True
+                ),
             )
     for provider in spec.federated:
         match = FEDERATED_PROVIDER.match(provider)
         node = external_key(match.group(1) if match else provider)
-        yield node, Subject(key=node, arn=provider, account=f"federated:{provider}", identity=(ASSUMED_IDENTITY,))
+        yield (
+            node,
+            Subject(
+                key=node, arn=provider, account=f"federated:{provider}", identity=(ASSUMED_IDENTITY,), outside=True
+            ),
+        )
 
 
 # ---- building the context --------------------------------------------------------------

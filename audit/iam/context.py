@@ -14,7 +14,7 @@ from audit.iam.evaluate import KeyPolicy, Subject
 from audit.iam.policy import Policy, PolicyError, Statement, parse_policy
 from audit.iam.targets import Context, StoreTarget, touches_data
 from audit.inventory import Inventory, arn_account
-from audit.model import Entity, Principal
+from audit.model import Entity, Principal, Store
 
 
 def _statement_locations(entity: Entity, field_name: str, where: str) -> Any:
@@ -125,6 +125,19 @@ def _add_subject(
             context.trusts[key] = (subject, trust.statements)
 
 
+def _store_policy(store: Store, context: Context) -> tuple[Statement, ...]:
+    """The statements of a store's own policy document, parsed once however many stores
+    inside it the policy binds (an unreadable document is a gap, reported once)."""
+    found = context.parsed_policies.get(store.id)
+    if found is None:
+        found = ()
+        if isinstance(store.policy, dict) and store.policy:
+            parsed = _parse(store.policy, store, "policy", f"store:{store.id}", context)
+            found = parsed.statements if parsed else ()
+        context.parsed_policies[store.id] = found
+    return found
+
+
 def _index_stores(inventory: Inventory, context: Context) -> None:
     entries: list[StoreTarget] = []
     data_grants = any(touches_data(s) for subject in context.subjects.values() for s in subject.identity)
@@ -146,20 +159,22 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
         if ref not in accounts:
             account = inventory.account(ref)
             accounts[ref] = account.id if account else ref
-        policy: tuple[Statement, ...] = ()
-        if store.policy:
-            parsed = _parse(store.policy, store, "policy", f"store:{store.id}", context)
-            policy = parsed.statements if parsed else ()
+        holders = inventory.bucket_policies(store)
+        policy = tuple(s for holder in holders for s in _store_policy(holder, context))
+        encryption, _ = inventory.setting(store, "encryption")
+        key_arn, _ = inventory.setting(store, "kms_key")
         kms = None
-        if store.encryption == "aws:kms":
-            key = inventory.kms_keys.get(store.kms_key or "")
+        if encryption == "aws:kms":
+            key = inventory.kms_keys.get(key_arn or "")
             if key is not None and key.policy is not None:
                 parsed_key = _parse(key.policy, key, "policy", f"kms:{key.arn}", context)
                 kms = KeyPolicy(
                     key.arn, key.account or arn_account(key.arn), parsed_key.statements if parsed_key else None
                 )
             else:
-                kms = KeyPolicy(store.kms_key or "(unknown key)", arn_account(store.kms_key), None)
+                kms = KeyPolicy(key_arn or "(unknown key)", arn_account(key_arn), None)
+        blocked, _ = inventory.setting(store, "public_access_blocked")
+        acl, _ = inventory.setting(store, "public_acl")
         entries.append(
             StoreTarget(
                 store.id,
@@ -167,9 +182,10 @@ def _index_stores(inventory: Inventory, context: Context) -> None:
                 "arn:aws:s3:::" + s3[5:],  # s3://bucket/prefix/ -> arn:aws:s3:::bucket/prefix/
                 accounts[ref],
                 policy,
-                store.public_access_blocked is True,
-                store.public_acl is True,
+                blocked is True,
+                acl is True,
                 kms,
+                policy_known=bool(holders),
             )
         )
     entries.sort(key=attrgetter("prefix"))

@@ -33,6 +33,9 @@ class Subject:
     identity: Sequence[Statement] = ()
     boundary: Sequence[Statement] | None = None  # None: no permission boundary
     scps: Sequence[Sequence[Statement]] | None = None  # one entry per level; None: unknown
+    # the public or a third party: never the resource's own account, whatever is unknown of
+    # it, so only a resource policy can grant it anything
+    outside: bool = False
 
     def named_by(self, arns: frozenset[str]) -> bool:
         """Does a Principal element's list of ARNs name this principal or its role sessions?"""
@@ -77,6 +80,8 @@ class Decision:
     evaluated: list[Layer] = field(default_factory=list)
     unavailable: list[Layer] = field(default_factory=list)
     reason: str = ""
+    # allowed across accounts only because the resource policy is unknown (assumed to grant)
+    assumes_resource_grant: bool = False
 
 
 def principal_match(spec: PrincipalSpec, subject: Subject) -> Match | None:
@@ -93,6 +98,12 @@ def principal_match(spec: PrincipalSpec, subject: Subject) -> Match | None:
 def _same_account(a: str | None, b: str | None) -> bool:
     # An unknown account is treated as the same account: the union of grants is the wider.
     return a is None or b is None or a == b
+
+
+def _same_side(subject: Subject, account: str | None) -> bool:
+    """Is the request made from the resource's own account (or may it be)? Never for the
+    public or a third party."""
+    return not subject.outside and _same_account(subject.account, account)
 
 
 def _denies(statements: Iterable[Statement], action: str, resource: Resource) -> Statement | None:
@@ -130,7 +141,7 @@ def _resource_grants(
         if statement.effect == "Allow" and statement.may_apply_to(target.resource):
             if statement.principal is not None:
                 match = principal_match(statement.principal, subject)
-                if match == "everyone" and target.public_blocked and not _same_account(subject.account, target.account):
+                if match == "everyone" and target.public_blocked and not _same_side(subject, target.account):
                     continue  # RestrictPublicBuckets: public grants reach the owner's account only
                 if match is not None:
                     allowing.append((statement, match))
@@ -156,7 +167,7 @@ def _names(statement: Statement, subject: Subject) -> bool:
 def _grants_alone(allowing: list[tuple[Statement, Match]], subject: Subject, target: Target) -> list[Statement]:
     """Resource-policy grants that allow without the identity side: within one account,
     naming the account itself only delegates to IAM."""
-    same = _same_account(subject.account, target.account) and subject.account is not None
+    same = _same_side(subject, target.account) and subject.account is not None
     return [s for s, match in allowing if not (same and match == "account")]
 
 
@@ -172,7 +183,7 @@ def is_simple(subject: Subject, target: Target) -> bool:
         and target.kms is None
         and not target.requires_resource_grant
         and not resource.carved_out
-        and _same_account(subject.account, target.account)
+        and _same_side(subject, target.account)
         and all(s.effect == "Allow" for s in subject.identity)
     )
 
@@ -240,24 +251,16 @@ def decide_in_full(subject: Subject, action: str, target: Target) -> Decision:
     if subject.boundary is not None:
         boundary_allow = _strongest(_allows(subject.boundary, action, target.resource))
     identity_ok = bool(identity_allow) and (subject.boundary is None or bool(boundary_allow))
-    if _same_account(subject.account, target.account):
-        resource_allow = _strongest(_grants_alone(resource_grants, subject, target))
-        if target.requires_resource_grant:
-            delegated = [s for s, match in resource_grants if match == "account"]
-            granted = bool(resource_allow) or (identity_ok and bool(delegated))
-            resource_allow = resource_allow or _strongest(delegated)
-        else:
-            granted = identity_ok or bool(resource_allow)
-    else:
-        resource_allow = _strongest([s for s, _ in resource_grants])
-        granted = identity_ok and bool(resource_allow)
+    same = _same_side(subject, target.account)
+    granted, resource_allow = _granted(subject, target, resource_grants, identity_ok, same=same)
     if not granted:
         return _deny(
             decision,
             "no policy allows it"
-            if _same_account(subject.account, target.account)
+            if same
             else "a cross-account request needs both the identity and the resource policy to allow it",
         )
+    decision.assumes_resource_grant = not same and not resource_allow
     cited = [*scp_cited, *(identity_allow + boundary_allow if identity_ok else []), *resource_allow]
 
     # 4. SSE-KMS: the key policy (and, if it delegates to the account, IAM) must allow.
@@ -275,6 +278,28 @@ def decide_in_full(subject: Subject, action: str, target: Target) -> Decision:
     return decision
 
 
+def _granted(
+    subject: Subject,
+    target: Target,
+    resource_grants: list[tuple[Statement, Match]],
+    identity_ok: bool,
+    *,
+    same: bool,
+) -> tuple[bool, list[Statement]]:
+    """Whether the identity side and the resource policy together grant the request, and
+    the resource-policy statements to cite."""
+    if same:
+        resource_allow = _strongest(_grants_alone(resource_grants, subject, target))
+        if target.requires_resource_grant:
+            delegated = [s for s, match in resource_grants if match == "account"]
+            granted = bool(resource_allow) or (identity_ok and bool(delegated))
+            return granted, resource_allow or _strongest(delegated)
+        return identity_ok or bool(resource_allow), resource_allow
+    resource_allow = _strongest([s for s, _ in resource_grants])
+    # an unknown resource policy may grant it: assumed to (listed as unavailable)
+    return identity_ok and (bool(resource_allow) or not target.policy_known), resource_allow
+
+
 def _key_decision(subject: Subject, key: KeyPolicy, action: str) -> Decision:
     decision = Decision(allowed=True)
     if key.statements is None:
@@ -286,7 +311,7 @@ def _key_decision(subject: Subject, key: KeyPolicy, action: str) -> Decision:
     allowing, denying = _resource_grants(target, subject, action)
     if denying or _denies(subject.identity, action, key_resource):
         return _deny(decision, f"the key policy of {key.key_arn} denies {action}")
-    same = _same_account(subject.account, key.account)
+    same = _same_side(subject, key.account)
     direct = [s for s, match in allowing if match != "account"]
     if same and direct:  # the key policy names the principal itself: no IAM grant needed
         decision.cited = _strongest(direct)

@@ -62,6 +62,15 @@ class Granted:
             )
             for s in decision.cited
         ]
+        if decision.assumes_resource_grant:
+            evidence.append(
+                Evidence(
+                    kind="iam-assumption",
+                    location=f"store {what}",
+                    detail=f"no source states the bucket policy of {what}: assumed to allow this cross-account "
+                    "request (state the store's policy, or 'policy: none')",
+                )
+            )
         layers = f"evaluated: {', '.join(decision.evaluated)}"
         if decision.unavailable:
             layers += f"; not available (not restricting): {', '.join(decision.unavailable)}"

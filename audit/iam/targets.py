@@ -41,6 +41,7 @@ class StoreTarget:
     public_blocked: bool
     public_acl: bool
     kms: KeyPolicy | None
+    policy_known: bool = True  # False: no source states the bucket policy (it may grant anything)
     carved_out: tuple[str, ...] = ()  # prefixes inside this store that are stores of their own
     simple: bool = False  # no resource or key policy and no carved-out prefix: identity alone decides
     whole_bucket: bool = False  # a bucket's every object, nothing carved out: what 'prefix*' reaches alone
@@ -63,6 +64,7 @@ class StoreTarget:
                     resource,
                     self.account,
                     self.policy,
+                    policy_known=self.policy_known,
                     public_blocked=self.public_blocked,
                     kms=self.kms,
                     kms_action=KMS_ACTION[mode] if self.kms else None,
@@ -100,6 +102,7 @@ class Context:
     gaps: list[CoverageGap] = field(default_factory=list)
     external_accounts: set[str] = field(default_factory=set)
     reach_of: dict[str, tuple[int, ...] | range] = field(default_factory=dict)  # by Resource pattern
+    parsed_policies: dict[str, tuple[Statement, ...]] = field(default_factory=dict)  # by store id
 
     def stores_matching(self, pattern: str) -> Iterator[int]:
         """Indices of stores whose objects a Resource pattern may reach (a superset)."""

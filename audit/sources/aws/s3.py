@@ -95,8 +95,8 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
     policy = raw["policy"]
     if _known(policy):
         document = json.loads(policy["Policy"]) if policy is not MISSING else None
-        if document is not None:
-            stated("policy", document, "GetBucketPolicy")
+        # NoSuchBucketPolicy: the bucket is known to have none (not unknown)
+        stated("policy", document if document is not None else "none", "GetBucketPolicy")
         stated("tls_only", _denies_plain_http(document), "GetBucketPolicy")
     if _known(raw["acl"]):
         stated("public_acl", _public_acl(raw["acl"]), "GetBucketAcl")

@@ -22,7 +22,10 @@ accounts:
 
 
 def bucket(name: str, **extra: Any) -> dict[str, Any]:
-    return {"id": name, "arn": f"arn:aws:s3:::{name}", "account": "serving", **extra}
+    """A bucket in the serving account; its policy stated as none unless given (policy=None
+    leaves it unstated: unknown)."""
+    stated = {"id": name, "arn": f"arn:aws:s3:::{name}", "account": "serving", "policy": "none", **extra}
+    return {key: value for key, value in stated.items() if value is not None}
 
 
 def policy(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +92,9 @@ def test_edges_cite_statement_lines_and_layers(write_yaml: WriteYaml) -> None:
 
 def test_cross_account_needs_the_bucket_policy_too(write_yaml: WriteYaml) -> None:
     reader = role("r", policy(allow("s3:GetObject", "*")), account="222222222222")
-    assert edges(graph(write_yaml, stores=[bucket("data")], principals=[reader])) == set()
+    assert edges(graph(write_yaml, stores=[bucket("data", policy="none")], principals=[reader])) == set()
+    empty = policy()
+    assert edges(graph(write_yaml, stores=[bucket("data", policy=empty)], principals=[reader])) == set()
     grant = {
         "Effect": "Allow",
         "Principal": {"AWS": "222222222222"},
@@ -99,6 +104,24 @@ def test_cross_account_needs_the_bucket_policy_too(write_yaml: WriteYaml) -> Non
     g = graph(write_yaml, stores=[bucket("data", policy=policy(grant))], principals=[reader])
     assert edges(g) == {("store:data", "principal:r", "can-read")}
     assert len(g.nx.edges["store:data", "principal:r", "can-read"]["evidence"]) == 3  # both statements + layers
+
+
+def test_an_unstated_bucket_policy_is_unknown_not_none(write_yaml: WriteYaml) -> None:
+    """Changed semantics (issue 17): a store that states no policy may have one granting
+    the other account; the cross-account identity grant is an edge resting on that
+    assumption, named in its evidence. Same-account grants need no bucket policy."""
+    reader = role("r", policy(allow("s3:GetObject", "*")), account="222222222222")
+    g = graph(write_yaml, stores=[bucket("data", policy=None)], principals=[reader])
+    assert edges(g) == {("store:data", "principal:r", "can-read")}
+    evidence = g.nx.edges["store:data", "principal:r", "can-read"]["evidence"]
+    assumed = [e for e in evidence if e.kind == "iam-assumption"]
+    assert len(assumed) == 1 and "no source states the bucket policy of data" in assumed[0].detail
+    assert "not available (not restricting): scp, resource-policy" in evidence[-1].detail
+    # a same-account reader needs no bucket policy: no assumption is named
+    local = role("l", policy(allow("s3:GetObject", "*")))
+    g = graph(write_yaml, stores=[bucket("data", policy=None)], principals=[local])
+    evidence = g.nx.edges["store:data", "principal:l", "can-read"]["evidence"]
+    assert not [e for e in evidence if e.kind == "iam-assumption"]
 
 
 def test_prefix_grants_reach_the_prefix_store_only(write_yaml: WriteYaml) -> None:
@@ -186,7 +209,12 @@ def test_sse_kms_needs_the_key(write_yaml: WriteYaml) -> None:
     g = graph(write_yaml, stores=stores, kms_keys=keys, principals=[with_key])
     assert edges(g) == {("store:data", "principal:r", "can-read")}
     assert "kms-key-policy" in g.nx.edges["store:data", "principal:r", "can-read"]["evidence"][-1].detail
-    # an unknown key policy does not restrict, and says so
+    # an unknown key policy does not restrict, and says so (as does the bucket policy no
+    # source states: since issue 17 unstated is unknown, not none)
+    unstated = [bucket("data", encryption="aws:kms", kms_key=key_arn, policy=None)]
+    g = graph(write_yaml, stores=unstated, principals=[read_only])
+    layers = g.nx.edges["store:data", "principal:r", "can-read"]["evidence"][-1].detail
+    assert "not available (not restricting): scp, resource-policy, kms-key-policy" in layers
     g = graph(write_yaml, stores=stores, principals=[read_only])
     layers = g.nx.edges["store:data", "principal:r", "can-read"]["evidence"][-1].detail
     assert "not available (not restricting): scp, kms-key-policy" in layers
