@@ -13,7 +13,7 @@ from audit.checkapi import Check, CheckContext, NoParams, Observation, Outcome
 from audit.graph.model import KIND_CODE, EdgeData, EdgeKind, Evidence, NodeType
 from audit.graph.rules import Violation, witness
 from audit.iam.access import READ_ACTIONS
-from audit.iam.glob import literal_head, matches, shape
+from audit.iam.glob import intersects, literal_head, matches, shape
 from audit.iam.policy import PolicyError, Resource, Statement, parse_statement
 
 ACCESS_ROWS = 500
@@ -99,9 +99,8 @@ class WildcardJudge:
     uses NotAction or NotResource (it grants everything but what it names), or reaches the
     store's objects through a Resource pattern while granting the read with a wildcard
     action (``*``, ``s3:*``, ``S3:*``: actions ignore case, ``s3:Get*``), or through a Resource
-    pattern not confined to one bucket (``*``, ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``,
-    ``arn:aws:s3:::api-*``). Patterns are read with the IAM matcher (``audit.iam``), exactly
-    as the access edges were derived.
+    pattern over every bucket (``*``, ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``). Patterns are
+    read with the IAM matcher (``audit.iam``), exactly as the access edges were derived.
 
     Statements of an SCP, a permission boundary or a KMS key policy only bound or unlock
     access (``FullAWSAccess`` is ``*`` on ``*``): an edge cites them, but they grant no data,
@@ -145,7 +144,11 @@ class WildcardJudge:
         wide_action = any(
             shape(a)[1] != 0 and any(matches(a, r, ignore_case=True) for r in READ_ACTIONS) for a in statement.actions
         )
-        return wide_action or not all(_one_bucket(p) for p in reaching)
+        if wide_action:
+            return True
+        if objects is None:  # any store: a pattern not confined to one bucket may be one over every bucket
+            return not all(_one_bucket(p) for p in reaching)
+        return any(_every_bucket(p, objects.arn) for p in reaching)
 
     def grants(self, evidence: Evidence, store: str, reader: str) -> bool:
         """Whether this evidence of the edge store -> reader is a wildcard grant of the store."""
@@ -166,6 +169,15 @@ class WildcardJudge:
         return raw in granting
 
 
+def _every_bucket(pattern: str, objects: str) -> bool:
+    """Whether the pattern reaches objects of any bucket, whatever its name (``*``,
+    ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``, ``arn:aws:s3:::*/api/*``): it matches an object
+    of a bucket named by a character no bucket name has. A bucket-name prefix
+    (``arn:aws:s3:::tn000001-*``) scopes the grant to one naming convention and is not one."""
+    partition = objects.split(":", 2)[1] if objects.count(":") >= 2 else "aws"
+    return intersects(pattern, f"arn:{partition}:s3:::\x00")
+
+
 def _one_bucket(pattern: str) -> bool:
     """Whether every ARN the pattern matches lies in one bucket: its literal part (before
     the first wildcard) runs past the bucket name."""
@@ -175,9 +187,10 @@ def _one_bucket(pattern: str) -> bool:
 
 def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """No access to protected data rests on a wildcard grant (ACC-001): a wildcard action that
-    grants reading the data (``*``, ``s3:*``, ``S3:*``, ``s3:Get*``), a Resource pattern that
-    reaches it without being confined to one bucket (``*``, ``arn:aws:s3:::*``,
-    ``arn:aws:s3:::*/*``), or an Allow with NotAction or NotResource. Statements of SCPs,
+    grants reading the data (``*``, ``s3:*``, ``S3:*``, ``s3:Get*``), a Resource pattern over
+    every bucket that reaches it (``*``, ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``), or an Allow
+    with NotAction or NotResource. A bucket-name prefix (``tn000001-*``) is a scope, not a
+    wildcard grant. Statements of SCPs,
     permission boundaries and key policies bound access and grant none: they do not count.
 
     Example finding::

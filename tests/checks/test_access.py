@@ -66,7 +66,7 @@ def flagged(write_yaml: WriteYaml, *statements: dict[str, Any], stores: Any = No
         # every bucket, spelled as an S3 ARN
         (allow("s3:GetObject", "arn:aws:s3:::*"), None),
         (allow("s3:GetObject", "arn:aws:s3:::*/*"), None),
-        (allow("s3:GetObject", ["arn:aws:s3:::elsewhere/*", "arn:aws:s3:::api-*/*"]), None),
+        (allow("s3:GetObject", ["arn:aws:s3:::elsewhere/*", "arn:aws:s3:::*"]), None),
         # a service wildcard on a bucket-wide pattern that covers a protected prefix
         (allow("s3:Get*", "arn:aws:s3:::lake/*"), LAKE),
         (allow("s3:GetObject", "arn:aws:s3:::*/api/*"), LAKE),
@@ -80,7 +80,7 @@ def flagged(write_yaml: WriteYaml, *statements: dict[str, Any], stores: Any = No
         "wildcard-in-action-list",
         "every-bucket",
         "every-object",
-        "bucket-name-wildcard",
+        "every-bucket-beside-a-named-one",
         "service-wildcard-over-prefix",
         "bucket-wildcard-over-prefix",
         "star",
@@ -100,6 +100,8 @@ def test_wildcard_grants_are_found(write_yaml: WriteYaml, statement: dict[str, A
         ((allow(["s3:GetObject", "s3:GetObjectVersion"], "arn:aws:s3:::api-logs/*"),), None, {}),
         # the whole bucket named, with the action named: a grant on lake/*, not a wildcard
         ((allow("s3:GetObject", "arn:aws:s3:::lake/*"),), LAKE, {}),
+        # a bucket-name prefix scopes the grant to a naming convention (a tenant's buckets)
+        ((allow("s3:GetObject", "arn:aws:s3:::api-*"),), None, {}),
         # a wildcard in the same statement that does not reach the protected store
         ((allow("s3:GetObject", ["arn:aws:s3:::api-logs/*", "arn:aws:s3:::scratch-*/*"]),), None, {}),
         # ... nor in another statement
@@ -121,7 +123,15 @@ def test_wildcard_grants_are_found(write_yaml: WriteYaml, statement: dict[str, A
             },
         ),
     ],
-    ids=["named", "named-actions", "bucket-named", "wildcard-elsewhere-same-statement", "wildcard-elsewhere", "bounds"],
+    ids=[
+        "named",
+        "named-actions",
+        "bucket-named",
+        "bucket-name-prefix",
+        "wildcard-elsewhere-same-statement",
+        "wildcard-elsewhere",
+        "bounds",
+    ],
 )
 def test_named_grants_stay_quiet(
     write_yaml: WriteYaml, statements: tuple[dict[str, Any], ...], stores: Any, extra: dict[str, Any]
