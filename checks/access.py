@@ -13,10 +13,11 @@ from audit.checkapi import Check, CheckContext, NoParams, Observation, Outcome
 from audit.graph.model import KIND_CODE, EdgeData, EdgeKind, Evidence, NodeType
 from audit.graph.rules import Violation, witness
 from audit.iam.access import READ_ACTIONS
-from audit.iam.glob import intersects, literal_head, matches, shape
+from audit.iam.glob import intersects, matches, shape
 from audit.iam.policy import PolicyError, Resource, Statement, parse_statement
 
 ACCESS_ROWS = 500
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 
 class TrustParams(BaseModel):
@@ -114,6 +115,8 @@ class WildcardJudge:
         documents += [p.permission_boundary for p in inventory.principals.values() if p.permission_boundary]
         documents += [k.policy for k in inventory.kms_keys.values() if k.policy]
         self._bounds = [s for document in documents for s in _statements(document)]
+        self._wild_bounds = [s for s in self._bounds if isinstance(s, Mapping) and self.wildcard(s, None)]
+        self._also_granting: list[Any] | None = None
         self._ctx = ctx
 
     @staticmethod
@@ -123,9 +126,22 @@ class WildcardJudge:
         except PolicyError:
             return None
 
+    def _granting_bounds(self) -> list[Any]:
+        """The wildcard bound statements that also stand in some identity or bucket policy
+        (looked for once, and only when a bound statement is a wildcard)."""
+        if self._also_granting is None:
+            inventory = self._ctx.inventory
+            documents = [d for p in inventory.principals.values() for d in p.policies]
+            documents += [s.policy for s in inventory.stores.values() if s.policy]
+            granting = (s for document in documents for s in _statements(document))
+            self._also_granting = [s for s in granting if s in self._wild_bounds]
+        return self._also_granting
+
     def may_be_wildcard(self, raw: Mapping[str, Any]) -> bool:
         """Whether the statement is a wildcard grant of some store (judged once per statement)."""
-        return self.wildcard(raw, None)
+        if not self.wildcard(raw, None):
+            return False
+        return raw not in self._wild_bounds or raw in self._granting_bounds()
 
     def wildcard(self, raw: Mapping[str, Any], objects: Resource | None) -> bool:
         """Whether the statement is a wildcard grant of these objects (None: of any)."""
@@ -139,16 +155,10 @@ class WildcardJudge:
             for raw_pattern, wide in zip(statement.resources, statement.wide_resources, strict=True)
             if objects is None or objects.intersects(wide)
         ]
-        if not reaching:
-            return False
         wide_action = any(
             shape(a)[1] != 0 and any(matches(a, r, ignore_case=True) for r in READ_ACTIONS) for a in statement.actions
         )
-        if wide_action:
-            return True
-        if objects is None:  # any store: a pattern not confined to one bucket may be one over every bucket
-            return not all(_one_bucket(p) for p in reaching)
-        return any(_every_bucket(p, objects.arn) for p in reaching)
+        return bool(reaching) and (wide_action or any(_every_bucket(p) for p in reaching))
 
     def grants(self, evidence: Evidence, store: str, reader: str) -> bool:
         """Whether this evidence of the edge store -> reader is a wildcard grant of the store."""
@@ -169,20 +179,12 @@ class WildcardJudge:
         return raw in granting
 
 
-def _every_bucket(pattern: str, objects: str) -> bool:
+def _every_bucket(pattern: str) -> bool:
     """Whether the pattern reaches objects of any bucket, whatever its name (``*``,
-    ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``, ``arn:aws:s3:::*/api/*``): it matches an object
-    of a bucket named by a character no bucket name has. A bucket-name prefix
-    (``arn:aws:s3:::tn000001-*``) scopes the grant to one naming convention and is not one."""
-    partition = objects.split(":", 2)[1] if objects.count(":") >= 2 else "aws"
-    return intersects(pattern, f"arn:{partition}:s3:::\x00")
-
-
-def _one_bucket(pattern: str) -> bool:
-    """Whether every ARN the pattern matches lies in one bucket: its literal part (before
-    the first wildcard) runs past the bucket name."""
-    parts = literal_head(pattern).split(":", 5)
-    return len(parts) == 6 and parts[0] == "arn" and parts[2] == "s3" and "/" in parts[5]
+    ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``, ``arn:aws:s3:::*/api/*``, in any partition): it
+    matches an object of a bucket named by a character no bucket name has. A bucket-name
+    prefix (``arn:aws:s3:::tn000001-*``) scopes the grant to a naming convention: not one."""
+    return any(intersects(pattern, f"arn:{partition}:s3:::\x00") for partition in PARTITIONS)
 
 
 def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
@@ -190,8 +192,8 @@ def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     grants reading the data (``*``, ``s3:*``, ``S3:*``, ``s3:Get*``), a Resource pattern over
     every bucket that reaches it (``*``, ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``), or an Allow
     with NotAction or NotResource. A bucket-name prefix (``tn000001-*``) is a scope, not a
-    wildcard grant. Statements of SCPs,
-    permission boundaries and key policies bound access and grant none: they do not count.
+    wildcard grant. Statements of SCPs, permission boundaries and key policies bound access and
+    grant none: they do not count.
 
     Example finding::
 
