@@ -11,11 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audit.checkapi import Check, CheckContext, NoParams, Observation, Outcome
 from audit.graph.classes import protected_holding_ids, protected_holding_stores
-from audit.graph.model import KIND_CODE, EdgeData, EdgeKind, NodeType
+from audit.graph.model import KIND_CODE, EdgeData, EdgeKind, Evidence, NodeType
 from audit.graph.rules import Violation, witness
-from audit.iam.glob import matches
+from audit.iam.access import READ_ACTIONS
+from audit.iam.glob import intersects, matches, shape
+from audit.iam.policy import PolicyError, Resource, Statement, parse_statement
 
 ACCESS_ROWS = 500
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 
 class TrustParams(BaseModel):
@@ -86,23 +89,112 @@ def access_table(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     )
 
 
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
+def _statements(document: Any) -> list[Any]:
+    found = document.get("Statement", []) if isinstance(document, Mapping) else []
+    return [found] if isinstance(found, Mapping) else list(found) if isinstance(found, list) else []
 
 
-def _is_wildcard(statement: dict[str, Any]) -> bool:
-    """An Allow that grants reading S3 objects with a wildcard action or resource."""
-    actions, resources = _listed(statement.get("Action")), _listed(statement.get("Resource"))
-    if "NotAction" in statement or "NotResource" in statement:
-        return True
-    if not any(matches(a, "s3:GetObject", ignore_case=True) for a in actions):
-        return False  # e.g. a key policy's kms:* delegation: not a grant of the data
-    return any(a in ("*", "s3:*") for a in actions) or "*" in resources
+class WildcardJudge:
+    """Which IAM statements are wildcard grants of a protected store's objects.
+
+    A statement is one when it is an Allow that applies to reading S3 objects and either
+    uses NotAction or NotResource (it grants everything but what it names), or reaches the
+    store's objects through a Resource pattern while granting the read with a wildcard
+    action (``*``, ``s3:*``, ``S3:*``: actions ignore case, ``s3:Get*``), or through a Resource
+    pattern over every bucket (``*``, ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``). Patterns are
+    read with the IAM matcher (``audit.iam``), exactly as the access edges were derived.
+
+    Statements of an SCP, a permission boundary or a KMS key policy only bound or unlock
+    access (``FullAWSAccess`` is ``*`` on ``*``): an edge cites them, but they grant no data,
+    unless the same statement also stands in the reader's identity policies or the store's
+    bucket policy.
+    """
+
+    def __init__(self, ctx: CheckContext[Any]) -> None:
+        inventory = ctx.inventory
+        documents = [p for a in inventory.accounts.values() for level in a.scps or () for p in level.policies]
+        documents += [p.permission_boundary for p in inventory.principals.values() if p.permission_boundary]
+        documents += [k.policy for k in inventory.kms_keys.values() if k.policy]
+        self._bounds = [s for document in documents for s in _statements(document)]
+        self._wild_bounds = [s for s in self._bounds if isinstance(s, Mapping) and self.wildcard(s, None)]
+        self._also_granting: list[Any] | None = None
+        self._ctx = ctx
+
+    @staticmethod
+    def statement(raw: Mapping[str, Any]) -> Statement | None:
+        try:
+            return parse_statement(raw, "")
+        except PolicyError:
+            return None
+
+    def _granting_bounds(self) -> list[Any]:
+        """The wildcard bound statements that also stand in some identity or bucket policy
+        (looked for once, and only when a bound statement is a wildcard)."""
+        if self._also_granting is None:
+            inventory = self._ctx.inventory
+            documents = [d for p in inventory.principals.values() for d in p.policies]
+            documents += [s.policy for s in inventory.stores.values() if s.policy]
+            granting = (s for document in documents for s in _statements(document))
+            self._also_granting = [s for s in granting if s in self._wild_bounds]
+        return self._also_granting
+
+    def may_be_wildcard(self, raw: Mapping[str, Any]) -> bool:
+        """Whether the statement is a wildcard grant of some store (judged once per statement)."""
+        if not self.wildcard(raw, None):
+            return False
+        return raw not in self._wild_bounds or raw in self._granting_bounds()
+
+    def wildcard(self, raw: Mapping[str, Any], objects: Resource | None) -> bool:
+        """Whether the statement is a wildcard grant of these objects (None: of any)."""
+        statement = self.statement(raw)
+        if statement is None or statement.effect != "Allow" or not statement.applies_to_any(READ_ACTIONS):
+            return False
+        if statement.actions is None or statement.resources is None:
+            return True  # NotAction / NotResource: everything but what it names
+        reaching = [
+            raw_pattern
+            for raw_pattern, wide in zip(statement.resources, statement.wide_resources, strict=True)
+            if objects is None or objects.intersects(wide)
+        ]
+        wide_action = any(
+            shape(a)[1] != 0 and any(matches(a, r, ignore_case=True) for r in READ_ACTIONS) for a in statement.actions
+        )
+        return bool(reaching) and (wide_action or any(_every_bucket(p) for p in reaching))
+
+    def grants(self, evidence: Evidence, store: str, reader: str) -> bool:
+        """Whether this evidence of the edge store -> reader is a wildcard grant of the store."""
+        raw = evidence.statement
+        if evidence.kind != "iam-statement" or not raw:
+            return False
+        inventory = self._ctx.inventory
+        found = inventory.stores.get(self._ctx.graph.node(store)["entity"])
+        location = inventory.s3_location(found) if found is not None else None
+        objects = Resource("arn:aws:s3:::" + location.removeprefix("s3://"), is_prefix=True) if location else None
+        if not self.wildcard(raw, objects):
+            return False
+        if raw not in self._bounds:
+            return True
+        principal = inventory.principals.get(self._ctx.graph.node(reader)["entity"])
+        granting = [s for p in principal.policies for s in _statements(p)] if principal is not None else []
+        granting += _statements(found.policy) if found is not None and found.policy else []
+        return raw in granting
+
+
+def _every_bucket(pattern: str) -> bool:
+    """Whether the pattern reaches objects of any bucket, whatever its name (``*``,
+    ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``, ``arn:aws:s3:::*/api/*``, in any partition): it
+    matches an object of a bucket named by a character no bucket name has. A bucket-name
+    prefix (``arn:aws:s3:::tn000001-*``) scopes the grant to a naming convention: not one."""
+    return any(intersects(pattern, f"arn:{partition}:s3:::\x00") for partition in PARTITIONS)
 
 
 def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
-    """No access to protected data rests on a wildcard grant (ACC-001): ``Action: "*"`` or
-    ``"s3:*"``, ``Resource: "*"``, or an Allow with NotAction.
+    """No access to protected data rests on a wildcard grant (ACC-001): a wildcard action that
+    grants reading the data (``*``, ``s3:*``, ``S3:*``, ``s3:Get*``), a Resource pattern over
+    every bucket that reaches it (``*``, ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``), or an Allow
+    with NotAction or NotResource. A bucket-name prefix (``tn000001-*``) is a scope, not a
+    wildcard grant. Statements of SCPs, permission boundaries and key policies bound access and
+    grant none: they do not count.
 
     Example finding::
 
@@ -111,20 +203,12 @@ def no_wildcard_grants(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """
     if not protected_holding_stores(ctx.graph):
         yield ctx.nothing_in_scope("store of a protected class")
-
-    def wildcard(statement: Mapping[str, Any]) -> bool:
-        return statement.get("Effect") == "Allow" and _is_wildcard(dict(statement))
-
+    judge = WildcardJudge(ctx)
     eids = _protected_read_edges(ctx, (EdgeKind.READS, EdgeKind.CAN_READ))
-    for store, reader, data in _protected_reads(ctx, ctx.graph.edges_citing(eids, wildcard)):
-        wild = [
-            e
-            for e in data["evidence"]
-            if e.kind == "iam-statement"
-            and e.statement
-            and e.statement.get("Effect") == "Allow"
-            and _is_wildcard(e.statement)
-        ]
+    for store, reader, data in _protected_reads(ctx, ctx.graph.edges_citing(eids, judge.may_be_wildcard)):
+        wild = [e for e in data["evidence"] if judge.grants(e, store, reader)]
+        if not wild:
+            continue
         yield _on_edge(
             ctx,
             store,

@@ -66,6 +66,26 @@ def _retention(inventory: Inventory, store: Store) -> Retention | None:
     return None
 
 
+def _noncurrent_rule(inventory: Inventory, store: Store) -> Retention | None:
+    """The shortest noncurrent-version expiration among the lifecycle rules whose prefix
+    covers every object of the store (the nearest holder's rules first, as for expiration).
+    A rule filtered to another prefix (``tmp/``) says nothing about this store's versions."""
+    location = s3_identity(store.arn, store.location) or ""
+    for holder in (store, *inventory.enclosing(store)):
+        key_prefix = location[len(s3_identity(holder.arn, holder.location) or "") :]
+        covering = [r for r in holder.lifecycle if r.noncurrent_days is not None and key_prefix.startswith(r.prefix)]
+        if covering:
+            rule = min(covering, key=lambda r: r.noncurrent_days or 0)
+            return Retention(
+                rule.noncurrent_days,
+                holder,
+                "lifecycle",
+                f"{holder.id}: lifecycle rule for prefix '{rule.prefix}' expires noncurrent versions "
+                f"after {rule.noncurrent_days} days",
+            )
+    return None
+
+
 def _limited(ctx: CheckContext[NoParams]) -> list[tuple[Store, int]]:
     """The stores holding a class with a maximum retention, with that maximum (by id)."""
     limited: list[tuple[Store, int]] | None = ctx.graph.memo.get("retention-limited")
@@ -156,16 +176,11 @@ def noncurrent_versions_expire(ctx: CheckContext[NoParams]) -> Iterator[Outcome]
             continue
         kept = retention(ctx.inventory, store, ctx)
         noncurrent, noncurrent_holder = ctx.inventory.setting(store, "noncurrent_retention_days")
-        rules = [
-            r.noncurrent_days
-            for h in (store, *ctx.inventory.enclosing(store))
-            for r in h.lifecycle
-            if r.noncurrent_days is not None
-        ]
-        if noncurrent is None and rules:
-            noncurrent, noncurrent_holder = min(rules), holder
         evidence = [ctx.evidence(holder, "versioning")]
-        if noncurrent_holder is not None and noncurrent is not None:
+        if noncurrent is None and (rule := _noncurrent_rule(ctx.inventory, store)) is not None:
+            noncurrent = rule.days
+            evidence.append(rule.evidence(ctx))
+        elif noncurrent_holder is not None and noncurrent is not None:
             evidence.append(
                 ctx.evidence(
                     noncurrent_holder,

@@ -269,7 +269,7 @@ def decide_in_full(subject: Subject, action: str, target: Target) -> Decision:
         decision.evaluated.extend(layer for layer in key.evaluated if layer not in decision.evaluated)
         decision.unavailable.extend(layer for layer in key.unavailable if layer not in decision.unavailable)
         if not key.allowed:
-            return _deny(decision, key.reason)
+            return _deny(decision, key.reason, key.cited[0] if key.cited else None)
         cited.extend(key.cited)
 
     decision.allowed = True
@@ -301,27 +301,63 @@ def _granted(
 
 
 def _key_decision(subject: Subject, key: KeyPolicy, action: str) -> Decision:
+    """May the subject use the key (``kms:Decrypt`` to read, ``kms:GenerateDataKey`` to write)?
+
+    AWS's logic for a KMS key: an explicit Deny in the key policy, the identity policies, the
+    permission boundary or an SCP wins; every SCP level must allow the key action; the key
+    policy must allow it, either naming the principal (within its account that suffices, as
+    a resource policy does) or naming the account (then IAM must allow it too, within the
+    boundary). A key-policy grant to a role's own ARN is still limited by the role's
+    permission boundary (AWS: an implicit deny in a boundary limits resource-policy grants to
+    a role ARN, not to a role session or an IAM user); across accounts IAM must always allow.
+    An unknown key policy does not restrict (it is named), but the other layers still do."""
     decision = Decision(allowed=True)
+    key_resource = Resource(key.key_arn)
+    ceilings = [*(subject.boundary or ()), *(s for level in subject.scps or () for s in level)]
+    denial = _denies([*subject.identity, *ceilings], action, key_resource)
+    if denial is not None:
+        return _deny(decision, f"{action} on {key.key_arn} is explicitly denied by {denial.location}", denial)
+    scp_cited: list[Statement] = []
+    for level in subject.scps or ():
+        level_allow = _allows(level, action, key_resource)
+        if not level_allow:
+            return _deny(decision, f"no service control policy allows {action} on {key.key_arn}")
+        scp_cited.extend(_strongest(level_allow))
     if key.statements is None:
         decision.unavailable.append("kms-key-policy")
+        decision.cited = scp_cited
         return decision
     decision.evaluated.append("kms-key-policy")
-    key_resource = Resource(key.key_arn)
     target = Target(key_resource, key.account, key.statements)
     allowing, denying = _resource_grants(target, subject, action)
-    if denying or _denies(subject.identity, action, key_resource):
-        return _deny(decision, f"the key policy of {key.key_arn} denies {action}")
+    if denying:
+        return _deny(decision, f"the key policy of {key.key_arn} denies {action}", denying[0])
+    identity = _strongest(_allows(subject.identity, action, key_resource))
+    within: list[Statement] = []
+    if subject.boundary is not None:
+        within = _strongest(_allows(subject.boundary, action, key_resource))
+    iam_allows = bool(identity) and (subject.boundary is None or bool(within))
     same = _same_side(subject, key.account)
-    direct = [s for s, match in allowing if match != "account"]
+    direct = [
+        s
+        for s, match in allowing
+        if match != "account" and (subject.boundary is None or bool(within) or not _names_role_itself(s, subject))
+    ]
     if same and direct:  # the key policy names the principal itself: no IAM grant needed
-        decision.cited = _strongest(direct)
+        decision.cited = [*scp_cited, *_strongest(direct), *(within if subject.boundary is not None else [])]
         return decision
-    if allowing:  # delegated to the account, or a cross-account use: IAM must grant it too
-        identity = _strongest(_allows(subject.identity, action, key_resource))
-        if identity:
-            decision.cited = _strongest([s for s, _ in allowing]) + identity
-            return decision
+    if allowing and iam_allows:  # delegated to the account, or a cross-account use: IAM must grant it too
+        decision.cited = [*scp_cited, *_strongest([s for s, _ in allowing]), *identity, *within]
+        return decision
+    if allowing and identity and not within:
+        return _deny(decision, f"the permission boundary does not allow {action} on {key.key_arn}")
     return _deny(decision, f"the key policy of {key.key_arn} does not let it use the key ({action})")
+
+
+def _names_role_itself(statement: Statement, subject: Subject) -> bool:
+    """Does the statement's Principal name the subject's role ARN (not a session of it)?"""
+    spec = statement.principal
+    return bool(spec and subject.arn and ":role/" in subject.arn and subject.arn in spec.aws)
 
 
 def _deny(decision: Decision, reason: str, statement: Statement | None = None) -> Decision:

@@ -7,13 +7,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from audit.errors import InputError, Problem
+from audit.iam.transport import enforces_tls, object_prefix
+from audit.locations import s3_identity
 from audit.model import NOTHING, Entity, InventoryDocument, Provenance
 from audit.validation import problems_from
 from audit.yamlfile import LineMap, ParseFailure, decode, dotted, load_with_lines
@@ -108,6 +110,7 @@ def transform(
             _attach_provenance(fragment.document, lines, filename, index_map)
         if base_dir is not None:
             _resolve_locations(fragment.document, base_dir)
+        _derive_tls(fragment.document)
     return fragment
 
 
@@ -185,3 +188,23 @@ def _resolve_locations(document: InventoryDocument, base_dir: Path) -> None:
     for store in document.stores:
         if store.location and not _URI.match(store.location):
             store.location = str((base_dir / store.location).resolve())
+
+
+def _derive_tls(document: InventoryDocument) -> None:
+    """A stated bucket policy says whether the store enforces TLS, as the AWS and Terraform
+    sources read it (:func:`audit.iam.transport.enforces_tls`). Where ``tls_only`` is also
+    stated, the value worse for the claim counts: a ``tls_only: true`` the policy does not
+    bear out is false, and cites the policy."""
+    for store in document.stores:
+        if store.policy is None or "policy" not in store.__pydantic_fields_set__:
+            continue
+        # 'policy: none' states there is no bucket policy: nothing denies plain HTTP
+        document = store.policy if isinstance(store.policy, dict) else None
+        derived = enforces_tls(document, object_prefix(s3_identity(store.arn, store.location)))
+        stated = store.tls_only if "tls_only" in store.__pydantic_fields_set__ else None
+        if derived is None or stated is False or (stated is True and derived):
+            continue
+        store.tls_only = derived  # validate_assignment is off: the field counts as stated from here
+        if store.provenance is not None:
+            where = store.provenance.at("policy")
+            store.provenance = replace(store.provenance, fields={**store.provenance.fields, "tls_only": where})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from audit.iam.transport import enforces_tls
 from audit.model import LifecycleRule, Provenance, Store
 from audit.sources.aws.fetch import FAILED, MISSING, Fetcher
 from audit.sources.aws.tags import TagMapping, tag_dict, values
@@ -97,7 +98,9 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
         document = json.loads(policy["Policy"]) if policy is not MISSING else None
         # NoSuchBucketPolicy: the bucket is known to have none (not unknown)
         stated("policy", document if document is not None else "none", "GetBucketPolicy")
-        stated("tls_only", _denies_plain_http(document), "GetBucketPolicy")
+        tls_only = enforces_tls(document, f"arn:aws:s3:::{name}/")
+        if tls_only is not None:  # None: a policy that is not IAM JSON (the access deriver reports it)
+            stated("tls_only", tls_only, "GetBucketPolicy")
     if _known(raw["acl"]):
         stated("public_acl", _public_acl(raw["acl"]), "GetBucketAcl")
     if _known(raw["lifecycle"]):
@@ -159,20 +162,6 @@ def _blocked(bucket_pab: Any, account_pab: Any) -> bool:
     bucket = bucket_pab.get("PublicAccessBlockConfiguration", {}) if bucket_pab is not MISSING else {}
     account = account_pab if account_pab is not MISSING else {}
     return all(bucket.get(flag) or account.get(flag) for flag in PAB_FLAGS)
-
-
-def _denies_plain_http(document: dict[str, Any] | None) -> bool:
-    """TLS is enforced when a Deny applies to requests with aws:SecureTransport false."""
-    statements = (document or {}).get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if statement.get("Effect") != "Deny":
-            continue
-        condition = statement.get("Condition", {})
-        for operator in ("Bool", "BoolIfExists"):
-            secure = condition.get(operator, {}).get("aws:SecureTransport")
-            if str(secure).lower() in ("false", "['false']"):
-                return True
-    return False
 
 
 def _public_acl(acl: Any) -> bool:

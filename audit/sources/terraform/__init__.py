@@ -19,7 +19,9 @@ from typing import Any
 
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
+from audit.iam.transport import enforces_tls, object_prefix
 from audit.inventory import InputRecord, arn_account
+from audit.locations import s3_identity
 from audit.model import InventoryDocument, Job, KmsKey, LifecycleRule, Principal, Provenance, Store
 from audit.sources.aws.tags import TagMapping, tag_dict, values
 from audit.sources.terraform.plan import Plan, Resource
@@ -257,7 +259,9 @@ class _Builder:
             )
             return
         self._set(draft, resource, "policy", policy)
-        self._set(draft, resource, "tls_only", _denies_plain_http(policy))
+        tls_only = enforces_tls(policy, object_prefix(s3_identity(draft.fields.get("arn"))))
+        if tls_only is not None:  # None: the bucket's name, or the policy, cannot be read
+            self._set(draft, resource, "tls_only", tls_only)
 
     def _encryption(self, resource: Resource, draft: _Draft, rules: Any) -> None:
         if resource.is_unknown("rule") or rules is None:
@@ -512,18 +516,6 @@ def _indexed(draft: _Draft) -> dict[str, str]:
         for index in range(len(draft.fields.get(name, []))):
             locations.setdefault(f"{name}[{index}]", draft.locations.get(name, ""))
     return locations
-
-
-def _denies_plain_http(policy: dict[str, Any]) -> bool:
-    statements = policy.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
-            continue
-        for operator in ("Bool", "BoolIfExists"):
-            secure = (statement.get("Condition") or {}).get(operator, {}).get("aws:SecureTransport")
-            if str(secure).lower() in ("false", "['false']"):
-                return True
-    return False
 
 
 __all__ = ["SOURCE", "Loaded", "arn_account", "load", "looks_like", "read", "transform"]
