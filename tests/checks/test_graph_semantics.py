@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 
+from audit.graph.build import build_graph
 from audit.report import Report
+from audit.sources import load_inventory
 from tests.conftest import WriteYaml, audit_sources, verdicts
 
 SERVING, TRAINING, FOREIGN = "111111111111", "222222222222", "999999999999"
@@ -275,3 +277,210 @@ def test_the_weaker_encryption_of_bucket_and_prefix_counts(write_yaml: WriteYaml
     assert "lake-api" in {f.message.split(" ")[0] for f in report.findings if f.check == "ENC-001"}
     report = audit(write_yaml, stores=[*LAKE, MIX])
     assert [f for f in report.findings if f.check == "ENC-001"] == []
+
+
+# ---- 3. gates belong to what performs them ------------------------------------------------
+
+CONSUMER = [
+    bucket("chats-opt-in", classes=["consumer-opt-in"]),
+    bucket("chats-opt-out", classes=["consumer-opt-out"]),  # read by nothing: in scope for ISO-003
+    bucket("consented", "training", classes=["consumer-opt-in"], passed_gates=["consent-filter"]),
+    bucket("sft", "training", classes=["training"]),
+]
+GATED_JOBS = [
+    {
+        "id": "consent-filter",
+        "runs_as": "filter-role",
+        "reads": ["chats-opt-in"],
+        "writes": ["consented"],
+        "gate": ["consent-filter"],
+    },
+    {"id": "pii-scrub", "runs_as": "scrub-role", "reads": ["consented"], "writes": ["sft"], "gate": ["pii-scrub"]},
+]
+
+
+def _gate_roles(**filter_role: Any) -> list[dict[str, Any]]:
+    return [
+        role("filter-role", can_read=["chats-opt-in"], can_write=["consented"], **filter_role),
+        role("scrub-role", can_read=["consented"], can_write=["sft"]),
+        role("sft-writer", can_write=["sft"]),
+    ]
+
+
+def test_a_gate_role_another_role_can_assume_is_no_gate(write_yaml: WriteYaml) -> None:
+    """Whoever assumes the consent filter's role reads raw opted-in chats as it and can
+    write them towards training around the filter: the role is not part of the gate."""
+    principals = [*_gate_roles(trusts=["glue.amazonaws.com", "sft-writer"])]
+    report = audit(write_yaml, stores=CONSUMER, principals=principals, jobs=GATED_JOBS)
+    bypasses = [(f.details["bypassed_gate"], [h.node for h in f.path]) for f in report.findings if f.check == "ISO-004"]
+    assert ("consent-filter", ["chats-opt-in", "filter-role", "sft-writer", "sft"]) in bypasses
+    assert verdicts(report, ["C3"]) == {"C3": "at-risk"}
+    # clean twin: only the Glue service assumes it (it runs the filter job): still the gate
+    report = audit(write_yaml, stores=CONSUMER, principals=_gate_roles(), jobs=GATED_JOBS)
+    assert [f for f in report.findings if f.check == "ISO-004"] == []
+    assert verdicts(report, ["C3"]) == {"C3": "no-evidence-contradicting"}
+
+
+def test_an_auditor_gate_mark_on_a_role_that_runs_an_export_is_not_applied(write_yaml: WriteYaml) -> None:
+    jobs = [
+        *GATED_JOBS,
+        {"id": "chat-export", "runs_as": "filter-role", "reads": ["chats-opt-in"], "writes": ["consented"]},
+    ]
+    principals = _gate_roles(gate=["consent-filter"])
+    report = audit(write_yaml, stores=CONSUMER, principals=principals, jobs=jobs)
+    assert ("declared", ["chats-opt-in", "chat-export", "consented", "pii-scrub", "sft"]) in found(report, "ISO-004")
+    gaps = [g for g in report.coverage.gaps if g.scope == "principal:filter-role"]
+    assert gaps
+    assert all("chat-export" in g.reason and "consent-filter" in g.reason for g in gaps)
+    assert {"C3"} <= {c for g in gaps for c in g.claim_ids}
+    # clean twin: the mark on a role whose every job is the filter is applied, and quiet
+    report = audit(write_yaml, stores=CONSUMER, principals=principals, jobs=GATED_JOBS)
+    assert not [g for g in report.coverage.gaps if g.scope == "principal:filter-role"]
+    assert verdicts(report, ["C3"]) == {"C3": "no-evidence-contradicting"}
+
+
+# ---- 4. data carries its classes ----------------------------------------------------------
+
+API = bucket("api-logs", classes=["commercial-api"])
+
+
+def test_an_unclassified_replica_of_the_api_logs_kept_400_days(write_yaml: WriteYaml) -> None:
+    replica = bucket("api-logs-dr", retention_days=400)
+    report = audit(write_yaml, stores=[{**API, "replicates_to": ["api-logs-dr"]}, replica])
+    (finding,) = [f for f in report.findings if f.check == "RET-001"]
+    assert finding.message == (
+        "api-logs-dr keeps data for 400 days; its classes allow 30 days (commercial-api (derived from api-logs))"
+    )
+    assert verdicts(report, ["C4"]) == {"C4": "contradicted"}
+    report = audit(write_yaml, stores=[{**API, "replicates_to": ["api-logs-dr"]}, {**replica, "retention_days": 30}])
+    assert [f for f in report.findings if f.check.startswith("RET")] == []
+
+
+def test_an_unencrypted_bucket_an_extract_job_fills_from_the_api_logs(write_yaml: WriteYaml) -> None:
+    jobs = [{"id": "extract", "runs_as": "extractor", "reads": ["api-logs"], "writes": ["dump"]}]
+    principals = [role("extractor", SERVING)]
+    report = audit(write_yaml, stores=[API, bucket("dump", encryption="none")], principals=principals, jobs=jobs)
+    (finding,) = [f for f in report.findings if f.check == "ENC-001"]
+    assert "dump holds protected data (commercial-api (derived from api-logs via extract))" in finding.message
+    assert verdicts(report, ["C9"]) == {"C9": "contradicted"}
+    report = audit(write_yaml, stores=[API, bucket("dump")], principals=principals, jobs=jobs)
+    assert [f for f in report.findings if f.check == "ENC-001"] == []
+
+
+def test_a_gate_removes_only_the_classes_the_taxonomy_says(write_yaml: WriteYaml) -> None:
+    """The consent filter drops opted-out records (their 30-day limit no longer applies
+    downstream); it removes nothing else: the API data it also copies keeps its class."""
+    stores = [
+        bucket("chats", classes=["consumer-opt-out", "consumer-opt-in"]),
+        bucket("filtered", "training", retention_days=365),
+        {**API, "account": "serving"},
+    ]
+    jobs = [{"id": "filter", "runs_as": "f", "reads": ["chats"], "writes": ["filtered"], "gate": ["consent-filter"]}]
+    report = audit(write_yaml, stores=stores, principals=[role("f")], jobs=jobs)
+    assert [f for f in report.findings if f.check == "RET-001"] == []  # opt-in allows 5 years
+    jobs[0]["reads"] = ["chats", "api-logs"]
+    report = audit(write_yaml, stores=stores, principals=[role("f")], jobs=jobs)
+    (finding,) = [f for f in report.findings if f.check == "RET-001"]
+    assert "filtered keeps data for 365 days" in finding.message and "commercial-api" in finding.message
+
+
+# ---- 5. opted-out data reaches training only through the consent filter -------------------
+
+
+def _mixed(write_yaml: WriteYaml, reads: list[str]) -> Report:
+    stores = [
+        bucket("chats", classes=["consumer-opt-in", "consumer-opt-out"]),
+        bucket("consented", "training", classes=["consumer-opt-in"], passed_gates=["consent-filter"]),
+        bucket("sft", "training", classes=["training"]),
+    ]
+    jobs = [
+        {
+            "id": "consent-filter",
+            "runs_as": "filter-role",
+            "reads": reads,
+            "writes": ["consented"],
+            "gate": ["consent-filter"],
+        },
+        {"id": "pii-scrub", "runs_as": "scrub-role", "reads": ["consented"], "writes": ["sft"], "gate": ["pii-scrub"]},
+    ]
+    principals = [role("filter-role"), role("scrub-role")]
+    return audit(write_yaml, stores=stores, principals=principals, jobs=jobs)
+
+
+def test_a_mixed_consumer_store_behind_the_consent_filter_audits_clean(write_yaml: WriteYaml) -> None:
+    report = _mixed(write_yaml, ["chats"])
+    assert [f for f in report.findings if f.check in ("ISO-003", "ISO-004")] == []
+    assert verdicts(report, ["C3"]) == {"C3": "no-evidence-contradicting"}
+
+
+def test_a_mixed_consumer_store_around_the_consent_filter_is_contradicted(write_yaml: WriteYaml) -> None:
+    report = _mixed(write_yaml, ["chats"])
+    stores = [
+        bucket("chats", classes=["consumer-opt-in", "consumer-opt-out"]),
+        bucket("sft", "training", classes=["training"]),
+    ]
+    jobs = [{"id": "chat-copy", "runs_as": "copier", "reads": ["chats"], "writes": ["sft"]}]
+    report = audit(write_yaml, stores=stores, principals=[role("copier")], jobs=jobs)
+    assert ("declared", ["chats", "chat-copy", "sft"]) in found(report, "ISO-003")
+    assert verdicts(report, ["C3"]) == {"C3": "contradicted"}
+
+
+# ---- 6. unknown is not none ---------------------------------------------------------------
+
+
+def test_an_unstated_cross_account_bucket_policy_is_an_assumption_and_a_gap(write_yaml: WriteYaml) -> None:
+    reader = role(
+        "eval",
+        policies=[
+            policy(
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::api-logs/*"},
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::mix/*"},
+            )
+        ],
+    )
+    unstated = {k: v for k, v in API.items() if k != "policy"}
+    report = audit(write_yaml, stores=[unstated, MIX], principals=[reader])
+    assert found(report, "ISO-001") == [("potential", ["api-logs", "eval", "mix"])]
+    (finding,) = [f for f in report.findings if f.check == "ISO-001"]
+    assert any(e.kind == "iam-assumption" and "bucket policy of api-logs" in e.detail for e in finding.path[1].evidence)
+    (gap,) = [g for g in report.coverage.gaps if g.scope == "store:api-logs"]
+    assert "public or a third party" in gap.reason and "C10" in gap.claim_ids
+    assert verdicts(report, ["C1", "C10"]) == {"C1": "at-risk", "C10": "insufficient-evidence"}
+    # stated none: no cross-account grant, no gap
+    report = audit(write_yaml, stores=[API, MIX], principals=[reader])
+    assert found(report, "ISO-001") == []
+    assert not [g for g in report.coverage.gaps if g.scope == "store:api-logs"]
+    assert verdicts(report, ["C1", "C10"]) == {"C1": "no-evidence-contradicting", "C10": "no-evidence-contradicting"}
+
+
+# ---- 7. bucket policies bind only their bucket --------------------------------------------
+
+
+def test_a_bucket_policy_binds_only_the_resources_it_names_without_accounts(write_yaml: WriteYaml) -> None:
+    """A Terraform-like estate: no store states its account. A public statement naming
+    another bucket, or no bucket, grants this one nothing; a foreign account granted only
+    reads cannot write."""
+    statements = [
+        {"Sid": "Other", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::other/*"},
+        {"Sid": "NoBucket", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::/*"},
+        {
+            "Sid": "VendorRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{FOREIGN}:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::api-logs/*",
+        },
+    ]
+    store = {k: v for k, v in API.items() if k != "account"} | {
+        "policy": policy(*statements),
+        "public_access_blocked": False,
+    }
+    report = audit(write_yaml, stores=[store])
+    assert found(report, "EXP-001") == []
+    assert found(report, "EXP-002") == [("potential", ["api-logs", FOREIGN])]
+    (finding,) = [f for f in report.findings if f.check == "EXP-002"]
+    assert "VendorRead" in [e.statement.get("Sid") for e in finding.path[1].evidence if e.statement]
+    document = {"version": 1, "stores": [store]}
+    graph = build_graph(load_inventory([str(write_yaml(yaml.safe_dump(document), "plan-like.yaml"))]))
+    edges = {(u, v, d["kind"]) for u, v, d in graph.edge_items()}
+    assert edges == {("store:api-logs", f"external:{FOREIGN}", "can-read")}  # no public edge, no write
