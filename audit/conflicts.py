@@ -95,9 +95,28 @@ def minimum(values: Values) -> Resolution:
 
 
 def stated_policy(values: Values) -> Resolution:
+    """Bucket policies that disagree: every grant any source states (a Deny only where every
+    source states it), so no source's grant is lost and no one source's Deny hides one."""
     distinct = _distinct(values)
-    documents = [v for v in distinct if isinstance(v, dict) and v.get("Statement")]
-    return (documents[0] if documents else distinct[0]), len(distinct) > 1, "the stated policy (a document over none)"
+    documents = [v for v in distinct if isinstance(v, dict)]
+    if len(distinct) == 1 or not documents:
+        return distinct[0], len(distinct) > 1, "the stated policy"
+    statements = [_listed(d.get("Statement")) for d in documents]
+    allows = [s for each in statements for s in each if not (isinstance(s, dict) and s.get("Effect") == "Deny")]
+    denies = [s for s in statements[0] if isinstance(s, dict) and s.get("Effect") == "Deny"]
+    denies = [s for s in denies if all(s in each for each in statements[1:])]
+    unique: list[Any] = []
+    for statement in [*allows, *denies]:
+        if statement not in unique:
+            unique.append(statement)
+    merged = {"Version": documents[0].get("Version", "2012-10-17"), "Statement": unique}
+    return merged, True, "every grant any source states (a Deny only where every source states it)"
+
+
+def _listed(statements: Any) -> list[Any]:
+    if statements is None:
+        return []
+    return list(statements) if isinstance(statements, list) else [statements]
 
 
 Rule = Callable[[Values], Resolution]

@@ -177,6 +177,7 @@ def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
     update: dict[str, Any] = {}
     fields: dict[str, str] = {}
     notes: dict[str, str] = {}
+    scopes: dict[str, str] = {}
     label = f"{section[:-1]}:{getattr(base, 'id', None) or getattr(base, 'arn', '')}"
     if section in ("stores", "principals"):
         arns = {token for m in members for token in identity_tokens(section, m)[1:]}
@@ -209,6 +210,7 @@ def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
         located, noted = _field_locations(name, value, stated)
         fields.update(located)
         notes.update(noted)
+        scopes.update(_field_scopes(name, value, stated))
     for member in reversed(members):  # keep the first source's location for every other field
         if member.provenance is not None:
             fields.update({k: v for k, v in member.provenance.fields.items() if k.split("[")[0] not in LIST_FIELDS})
@@ -216,7 +218,12 @@ def _merge_group(section: str, members: Sequence[E], result: SectionMerge) -> E:
     if base.provenance is not None:
         also = tuple(_where(m) for m in members if m is not base)
         merged.provenance = Provenance(
-            source=base.provenance.source, location=base.provenance.location, fields=fields, also=also, notes=notes
+            source=base.provenance.source,
+            location=base.provenance.location,
+            fields=fields,
+            also=also,
+            notes=notes,
+            scopes=scopes,
         )
     return merged
 
@@ -236,6 +243,24 @@ def _field_locations(name: str, value: Any, stated: Values) -> tuple[dict[str, s
                     notes[f"{name}[{index}]"] = member.provenance.notes[old]
                 break
     return locations, notes
+
+
+def _field_scopes(name: str, value: Any, stated: Values) -> dict[str, str]:
+    """The part of a store each entry of a merged list names (provenance ``scopes``), at its
+    new index: kept only when every source that lists the entry names that same part."""
+    if name not in LIST_FIELDS or not isinstance(value, list):
+        return {}
+    scopes: dict[str, str] = {}
+    for index, item in enumerate(value):
+        parts = {
+            member.provenance.scopes.get(f"{name}[{original.index(item)}]") if member.provenance else None
+            for original, member in stated
+            if item in original
+        }
+        (part, *more) = parts
+        if part is not None and not more:
+            scopes[f"{name}[{index}]"] = part
+    return scopes
 
 
 def _assign(entity: Entity, name: str, value: list[str]) -> None:

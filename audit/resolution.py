@@ -75,11 +75,13 @@ class StoreReferences:
         one store keep a part only if both name that same part."""
         if not field_name or referrer.provenance is None:
             return
+        known = referrer.provenance.scopes  # a source may have named the part itself (a filtered rule)
         parts: dict[str, set[str | None]] = {}
-        for reference, store_id in zip(given, resolved, strict=True):
-            parts.setdefault(store_id, set()).add(self.scope(reference, store_id))
+        for index, (reference, store_id) in enumerate(zip(given, resolved, strict=True)):
+            part = self.scope(reference, store_id) or known.get(f"{field_name}[{index}]")
+            parts.setdefault(store_id, set()).add(part)
         unique = list(dict.fromkeys(resolved))
-        scopes = {k: v for k, v in referrer.provenance.scopes.items() if not k.startswith(f"{field_name}[")}
+        scopes = {k: v for k, v in known.items() if not k.startswith(f"{field_name}[")}
         for index, store_id in enumerate(unique):
             (part, *more) = parts[store_id]
             if part is not None and not more:

@@ -13,9 +13,9 @@ from audit.checkapi import Check, CheckContext, NoParams, Observation, Outcome
 from audit.graph.classes import protected_holding_ids, protected_holding_stores
 from audit.graph.model import KIND_CODE, EdgeData, EdgeKind, Evidence, NodeType
 from audit.graph.rules import Violation, witness
-from audit.iam.access import READ_ACTIONS
 from audit.iam.glob import intersects, matches, shape
 from audit.iam.policy import PolicyError, Resource, Statement, parse_statement
+from audit.iam.targets import READ_ACTIONS
 
 ACCESS_ROWS = 500
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
@@ -133,7 +133,7 @@ class WildcardJudge:
         if self._also_granting is None:
             inventory = self._ctx.inventory
             documents = [d for p in inventory.principals.values() for d in p.policies]
-            documents += [s.policy for s in inventory.stores.values() if s.policy]
+            documents += [s.policy for s in inventory.stores.values() if isinstance(s.policy, dict)]
             granting = (s for document in documents for s in _statements(document))
             self._also_granting = [s for s in granting if s in self._wild_bounds]
         return self._also_granting

@@ -76,7 +76,8 @@ def add_containment_edges(graph: DataGraph) -> None:
         me = number[node_key(NodeType.STORE, store.id)]
         for container in around:
             for target, edge_kind, moved, part in outgoing.get(container.id, ()):
-                if target == me or (part is not None and not located[store.id].startswith(part)):
+                inner = located[store.id]
+                if target == me or (part is not None and not (inner.startswith(part) or part.startswith(inner))):
                     continue  # the edge moves another part of the container
                 src.append(me)
                 dst.append(target)

@@ -199,8 +199,8 @@ def _derive_tls(document: InventoryDocument) -> None:
         if store.policy is None or "policy" not in store.__pydantic_fields_set__:
             continue
         # 'policy: none' states there is no bucket policy: nothing denies plain HTTP
-        document = store.policy if isinstance(store.policy, dict) else None
-        derived = enforces_tls(document, object_prefix(s3_identity(store.arn, store.location)))
+        stated_policy = store.policy if isinstance(store.policy, dict) else None
+        derived = enforces_tls(stated_policy, object_prefix(s3_identity(store.arn, store.location)))
         stated = store.tls_only if "tls_only" in store.__pydantic_fields_set__ else None
         if derived is None or stated is False or (stated is True and derived):
             continue

@@ -140,3 +140,36 @@ def test_conflicts_reach_the_report(write_yaml: WriteYaml) -> None:
     (conflict,) = report.conflicts
     assert (conflict.entity, conflict.field, conflict.chosen) == ("store:s", "retention_days", "90")
     assert [v.value for v in conflict.values] == ["30", "90"]
+
+
+def test_bucket_policies_that_disagree_keep_every_grant_and_only_shared_denies(write_yaml: WriteYaml) -> None:
+    deny = {"Sid": "NoDelete", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "*"}
+    first = {
+        "Sid": "A",
+        "Effect": "Allow",
+        "Principal": {"AWS": "222222222222"},
+        "Action": "s3:GetObject",
+        "Resource": "*",
+    }
+    second = {"Sid": "B", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+    lone = {"Sid": "OnlyHere", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+    import yaml
+
+    def source(name: str, *statements: dict[str, object]) -> Path:
+        store = {
+            "id": "logs",
+            "arn": "arn:aws:s3:::logs",
+            "policy": {"Version": "2012-10-17", "Statement": list(statements)},
+        }
+        return write_yaml(yaml.safe_dump({"version": 1, "stores": [store]}), name)
+
+    inventory = load_inventory([str(source("a.yaml", first, deny)), str(source("b.yaml", second, deny, lone))])
+    policy = inventory.stores["logs"].policy
+    assert isinstance(policy, dict)
+    assert [s["Sid"] for s in policy["Statement"]] == ["A", "B", "NoDelete"]  # OnlyHere is one source's word
+    (conflict,) = [c for c in inventory.conflicts if c.field == "policy"]
+    assert "every grant any source states" in conflict.rule
+    # a stated document wins over a stated none, whatever the order
+    none = write_yaml("version: 1\nstores:\n  - {id: logs, arn: 'arn:aws:s3:::logs', policy: none}\n", "none.yaml")
+    inventory = load_inventory([str(none), str(source("c.yaml", first))])
+    assert inventory.stores["logs"].policy == {"Version": "2012-10-17", "Statement": [first]}

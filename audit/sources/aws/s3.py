@@ -112,10 +112,13 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
         stated("noncurrent_retention_days", min(noncurrent) if noncurrent else None, "GetBucketLifecycleConfiguration")
         if rules:
             stated("lifecycle", rules, "GetBucketLifecycleConfiguration")
+    scopes: dict[str, str] = {}
     if _known(raw["replication"]):
-        targets = _replication_targets(raw["replication"])
-        if targets:
-            stated("replicates_to", targets, "GetBucketReplication")
+        replicated = _replication_targets(raw["replication"], name)
+        if replicated:
+            stated("replicates_to", list(replicated), "GetBucketReplication")
+            # a rule filtered to a prefix replicates that part of the bucket only
+            scopes = {f"replicates_to[{i}]": part for i, part in enumerate(replicated.values()) if part}
     if _known(raw["logging"]):
         stated("access_logging", "LoggingEnabled" in raw["logging"], "GetBucketLogging")
     if _known(raw["versioning"]):
@@ -124,7 +127,7 @@ def transform_bucket(raw: dict[str, Any], account: str, mapping: TagMapping, acc
         for index in range(len(fields.get(field_name, []))):
             locations[f"{field_name}[{index}]"] = locations[field_name]
     store = Store(**fields)
-    store.provenance = Provenance(source="aws", location=where, fields=locations)
+    store.provenance = Provenance(source="aws", location=where, fields=locations, scopes=scopes)
     return store
 
 
@@ -196,12 +199,23 @@ def _lifecycle_rules(lifecycle: Any) -> list[LifecycleRule]:
     return rules
 
 
-def _replication_targets(replication: Any) -> list[str]:
+def _replication_targets(replication: Any, bucket: str) -> dict[str, str | None]:
+    """Each destination of an enabled rule, with the part of the bucket it replicates: the
+    rule's prefix filter as ``s3://bucket/prefix``, or None for the whole bucket (no prefix,
+    a tag filter, or several rules to one destination)."""
     if replication is MISSING:
-        return []
-    targets = []
+        return {}
+    targets: dict[str, str | None] = {}
     for rule in replication.get("ReplicationConfiguration", {}).get("Rules", []):
-        if rule.get("Status") == "Enabled":
-            bucket_arn = rule.get("Destination", {}).get("Bucket", "")
-            targets.append("s3://" + bucket_arn.removeprefix("arn:aws:s3:::") + "/")
+        if rule.get("Status") != "Enabled":
+            continue
+        target = "s3://" + rule.get("Destination", {}).get("Bucket", "").removeprefix("arn:aws:s3:::") + "/"
+        found = rule.get("Filter")
+        selector: dict[str, Any] = found if isinstance(found, dict) else {}
+        inner = selector.get("And")
+        both: dict[str, Any] = inner if isinstance(inner, dict) else {}
+        prefix = selector.get("Prefix", both.get("Prefix", rule.get("Prefix", "")))
+        tagged = "Tag" in selector or bool(both.get("Tags"))
+        part = f"s3://{bucket}/{prefix}" if isinstance(prefix, str) and prefix and not tagged else None
+        targets[target] = None if target in targets else part  # two rules to one destination: the whole
     return targets

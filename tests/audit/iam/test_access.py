@@ -115,7 +115,8 @@ def test_an_unstated_bucket_policy_is_unknown_not_none(write_yaml: WriteYaml) ->
     assert edges(g) == {("store:data", "principal:r", "can-read")}
     evidence = g.nx.edges["store:data", "principal:r", "can-read"]["evidence"]
     assumed = [e for e in evidence if e.kind == "iam-assumption"]
-    assert len(assumed) == 1 and "no source states the bucket policy of data" in assumed[0].detail
+    assert len(assumed) == 1
+    assert "no source states the bucket policy of data" in assumed[0].detail
     assert "not available (not restricting): scp, resource-policy" in evidence[-1].detail
     # a same-account reader needs no bucket policy: no assumption is named
     local = role("l", policy(allow("s3:GetObject", "*")))

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 import audit.sources.aws.collector as collector_module
 from audit.engine import AuditConfig, run_audit
+from audit.graph.build import build_graph
 from audit.sources.aws import AccountTarget, AwsOptions, collect
 from audit.sources.aws.session import ReadOnlyViolation, read_only_session
 from audit.sources.aws.tags import TagMapping
@@ -474,3 +475,43 @@ def test_the_documented_auditor_policy_allows_every_call_the_collector_makes(mon
     allowed = set(json.loads(policy_file.read_text())["Statement"][0]["Action"])
     needed = {IAM_ACTION.get(call, f"{call[0]}:{call[1]}") for call in calls} - {None, "sts:AssumeRole"}
     assert needed == allowed, f"missing: {needed - allowed}; unused: {allowed - needed}"
+
+
+def test_a_replication_rule_filtered_to_a_prefix_moves_only_that_part() -> None:
+    """A bucket replicating only its ``logs/`` prefix does not carry the API prefix store
+    inside it to the replica; a rule without a filter, or with a tag filter, does (issue 17:
+    containment). Canned GetBucketReplication answers: moto drops a rule's Filter prefix."""
+    from audit.graph.rules import no_path
+    from audit.merge import merge_documents
+    from audit.model import Account, InventoryDocument, Provenance, Store
+    from audit.sources.aws.fetch import FAILED
+    from audit.sources.aws.s3 import transform_bucket
+
+    def raw(rule_filter: dict[str, Any]) -> dict[str, Any]:
+        rule = {"Status": "Enabled", "Filter": rule_filter, "Destination": {"Bucket": "arn:aws:s3:::replica"}}
+        facts: dict[str, Any] = dict.fromkeys(
+            ("tags", "encryption", "public_access_block", "policy", "acl", "lifecycle", "logging", "versioning"),
+            FAILED,  # not collected: left unknown
+        )
+        return {"name": "lake", **facts, "replication": {"ReplicationConfiguration": {"Rules": [rule]}}}
+
+    def paths(rule_filter: dict[str, Any]) -> list[list[str]]:
+        lake = transform_bucket(raw(rule_filter), "111111111111", TagMapping())
+        inner = Store(id="lake-api", kind="s3-prefix", arn="arn:aws:s3:::lake/api/*", classes=["commercial-api"])
+        replica = Store(id="replica", kind="s3-bucket", arn="arn:aws:s3:::replica", classes=["training"])
+        for store in (inner, replica):
+            store.provenance = Provenance(source="test", location=f"test:{store.id}")
+        account = Account(id="111111111111", name="serving", zone="serving")
+        account.provenance = Provenance(source="test", location="test:account")
+        document = InventoryDocument(version=1, accounts=[account], stores=[lake, inner, replica])
+        graph = build_graph(merge_documents([document]))
+        found = no_path(graph, graph.class_store_ids(["commercial-api"]), graph.training_sinks())
+        return [[hop.entity for hop in v.path] for v in found]
+
+    lake = transform_bucket(raw({"Prefix": "logs/"}), "111111111111", TagMapping())
+    assert lake.provenance is not None
+    assert lake.provenance.scopes == {"replicates_to[0]": "s3://lake/logs/"}
+    assert paths({"Prefix": "logs/"}) == []
+    assert paths({"And": {"Prefix": "api/2026/"}}) == [["lake-api", "lake", "replica"]]  # inside the prefix store
+    assert paths({}) == [["lake-api", "lake", "replica"]]
+    assert paths({"Tag": {"Key": "k", "Value": "v"}}) == [["lake-api", "lake", "replica"]]
