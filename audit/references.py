@@ -7,6 +7,7 @@ described would otherwise vanish from the graph and a leak with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 
 from audit.errors import Problem
 from audit.inventory import ACCOUNT_ID, SERVICE_PRINCIPAL, Inventory, arn_account
@@ -46,6 +47,7 @@ def _all_known(inv: Inventory) -> bool:
     store_refs |= {r for f in inv.flows for r in (f.source, f.to)}
     gates = {g for s in stores for g in s.passed_gates} | {g for j in jobs for g in j.gate}
     gates |= {g for p in principals for g in p.gate or ()}
+    gates |= {g for c in inv.data_classes.values() for g in c.removed_by}
     return (
         named_accounts - {None} <= accounts
         and {c for s in stores for c in s.classes} <= inv.data_classes.keys()
@@ -80,6 +82,13 @@ def _reference_problems(inv: Inventory) -> Iterator[tuple[Problem, str]]:
         for index, value in enumerate(values):
             if not known(value):
                 yield f"{name}[{index}]", value
+
+    for name, data_class in inv.data_classes.items():
+        for ref, gate in each(data_class.removed_by, "removed_by", inv.gate_kinds.__contains__):
+            problem, value = missing(
+                data_class, "data_classes", ref, gate, "gate kind", gates, "define it under 'gate_kinds'"
+            )
+            yield replace(problem, field=f"data_classes.{name}.{ref}"), value
 
     for store in inv.stores.values():
         if store.account is not None and store.account not in account_refs:

@@ -38,6 +38,9 @@ def _breakages() -> dict[str, Callable[[Inventory], None]]:
             setattr(first(inv.principals), "account", None),
             setattr(first(inv.principals), "arn", None),
         ],
+        "class removed by an unknown gate": lambda inv: inv.data_classes.update(
+            feedback=inv.data_classes["feedback"].model_copy(update={"removed_by": ["wash"]})
+        ),
         "flow from nowhere": lambda inv: setattr(inv.flows[0], "source", "nowhere") if inv.flows else None,
     }
 
