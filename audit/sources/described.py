@@ -196,11 +196,11 @@ def _derive_tls(document: InventoryDocument) -> None:
     stated, the value worse for the claim counts: a ``tls_only: true`` the policy does not
     bear out is false, and cites the policy."""
     for store in document.stores:
-        if store.policy is None or "policy" not in store.__pydantic_fields_set__:
+        # 'policy: none' says nothing of TLS: an organisation's resource control policy may
+        # enforce it for every bucket, so a stated tls_only stands
+        if not isinstance(store.policy, dict) or "policy" not in store.__pydantic_fields_set__:
             continue
-        # 'policy: none' states there is no bucket policy: nothing denies plain HTTP
-        stated_policy = store.policy if isinstance(store.policy, dict) else None
-        derived = enforces_tls(stated_policy, object_prefix(s3_identity(store.arn, store.location)))
+        derived = enforces_tls(store.policy, object_prefix(s3_identity(store.arn, store.location)))
         stated = store.tls_only if "tls_only" in store.__pydantic_fields_set__ else None
         if derived is None or stated is False or (stated is True and derived):
             continue
