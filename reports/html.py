@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from audit.findings import SEVERITIES, Finding
 from audit.report import VERDICT_WORDS, Report
+from reports import attestation
 from reports.svg import map_svg, path_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,6 +35,10 @@ CONTENT_SECURITY_POLICY = (
 # Past these, findings are listed in a compact table rather than drawn (report.json has all).
 DETAILED_FINDINGS = 250
 LISTED_FINDINGS = 10_000
+# Inventory names (stores of a zone, of a class, of a tenant) open in print only on an estate
+# this small; on a larger one the PDF shows the counts, and the names stay in report.html/json.
+PRINTED_NAMES_UP_TO = 500
+PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 
 
 def _environment() -> Environment:
@@ -75,9 +80,11 @@ def _groups(report: Report) -> list[dict[str, Any]]:
     return groups
 
 
-def render(report: Report, *, expanded: bool = False) -> bytes:
-    """The report as one HTML file; ``expanded`` opens every collapsible block (for print)."""
+def render(report: Report, *, expanded: bool = False, paper: str = "a4") -> bytes:
+    """The report as one HTML file; ``expanded`` opens every collapsible block (for print);
+    ``paper`` is the page size its print stylesheet asks for."""
     ordered = _ordered(report.findings)
+    small = int(report.coverage.observed.get("stores", 0)) <= PRINTED_NAMES_UP_TO
     html = (
         _environment()
         .get_template("report.html.j2")
@@ -93,6 +100,17 @@ def render(report: Report, *, expanded: bool = False) -> bytes:
             data_map=map_svg(report.scope.get("map", {})),
             claims_of={c.id: c for c in report.claims},
             opened=" open" if expanded else "",
+            names_open=" open" if expanded and small else "",
+            names_class="names" if small else "names names-closed",
+            page_size=PAGE_SIZES[paper],
+            kind=attestation.document_kind(report),
+            independent=attestation.independent(report),
+            report_id=report.report_id(),
+            short_id=attestation.short_id(report),
+            report_date=attestation.report_date(report),
+            period=attestation.period(report),
+            limitations=attestation.limitations(report),
+            css_string=attestation.css_string,
         )
     )
     return html.encode("utf-8")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from audit.cli.common import (
     FAIL_ON,
+    FORMATS,
     RichProgress,
     build_source_options,
     command_line,
@@ -26,9 +27,10 @@ from audit.cli.common import (
     write_all,
 )
 from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageError
-from audit.findings import severity_rank
+from audit.findings import Finding, severity_rank
 from audit.report import Report
 
+PAPER = ("a4", "letter")  # reports.PAPER_SIZES, without importing the renderers for the help text
 VERDICT_STYLE = {
     "contradicted": "bold red",
     "at-risk": "bold dark_orange",
@@ -48,7 +50,27 @@ VERDICT_STYLE = {
     type=click.Path(file_okay=False),
     help="Directory to write the reports to.",
 )
-@click.option("--format", "formats", default="html,json", show_default=True, help="Comma-separated report formats.")
+@click.option(
+    "--format",
+    "formats",
+    default="html,json",
+    show_default=True,
+    metavar="FORMAT[,FORMAT...]",
+    help=f"Comma-separated report formats, any of: {', '.join(FORMATS)}.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPER),
+    default="a4",
+    show_default=True,
+    help="Paper size of the PDF (and of report.html when printed).",
+)
+@click.option(
+    "--audit-info",
+    "audit_info",
+    type=click.Path(dir_okay=False),
+    help="YAML file with an 'audit:' section: auditor, preparer, contact, period, scope (for the cover).",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
@@ -107,6 +129,8 @@ def run(
     sample_rate: float,
     show_values: bool,
     sign_key: str | None,
+    paper: str,
+    audit_info: str | None,
     waivers_file: str | None,
     ignore_waivers: bool,
     assume_role: str | None,
@@ -121,7 +145,10 @@ def run(
     from checks import SUITES_DIR, load_registry
     from reports import RENDERERS
 
+    from audit.engagement import load_engagement
+
     chosen = parse_formats(formats)
+    engagement = load_engagement(Path(audit_info)) if audit_info else None
     signing_key = manifest.load_private_key(sign_key) if sign_key else None
     content = content_options(engine, spark_master, spark_conf, sample_rate, show_values)
     waivers = load_waiver_option(waivers_file, ignore_waivers)
@@ -138,16 +165,23 @@ def run(
             waivers=waivers,
             waivers_file=waivers_file or "" if waivers else "",
             content=content,
+            engagement=engagement,
+            on_stage=progress.stage,
         )
         report = run_audit(config, registry.checks)
+        progress.stage("writing the reports")
+        # what the reports say about their siblings and the manifest (report.md's link, the cover)
+        run = report.run.model_copy(update={"formats": chosen, "manifest_signed": signing_key is not None})
+        report = report.model_copy(update={"run": run})
+        outputs = {RENDERERS[name].filename: RENDERERS[name](report, paper) for name in chosen}
     warn_expired(report.waivers.expired)
-    outputs = {RENDERERS[name].filename: RENDERERS[name].render(report) for name in chosen}
     outputs |= manifest.build(report, outputs, signing_key=signing_key)
     written = write_all(Path(out_dir), outputs)
     stale_signature = Path(out_dir) / manifest.SIGNATURE
     if signing_key is None and stale_signature.exists():
         stale_signature.unlink()  # a signature of an earlier run would not match this manifest
     _print_verdicts(report)
+    _print_failing(report, fail_on)
     console = stdout()
     for path in written:
         console.print(f"wrote {path}", markup=False)
@@ -200,6 +234,61 @@ def _print_verdicts(report: Report) -> None:
         f"coverage gaps: {len(report.coverage.gaps)}",
         markup=False,
     )
+
+
+FAILING_SHOWN = 10
+
+
+def _print_failing(report: Report, fail_on: str) -> None:
+    """The findings that fail the run (or, with --fail-on none, every unwaived one), most
+    severe first, one line each with its route; capped, the rest counted."""
+    threshold = severity_rank(fail_on)
+    failing = [
+        f for f in report.findings if not f.waived and (not threshold or severity_rank(f.severity) >= threshold)
+    ]
+    if not failing:
+        return
+    failing.sort(key=lambda f: (-severity_rank(f.severity), f.kind != "declared", f.id))
+    console = stdout()
+    heading = f"failing findings (at or above {fail_on})" if threshold else "findings"
+    console.print(f"{heading}: {len(failing)}", markup=False)
+    for finding in failing[:FAILING_SHOWN]:
+        console.print(
+            f"  {finding.severity.upper():<8} {finding.id}  {finding.kind}  {route_line(finding)}", markup=False
+        )
+        cut = getattr(finding, "cut_edge", None)
+        if cut:
+            console.print(f"  {'':<8} cut: {edge_text(cut)}", markup=False)
+    if len(failing) > FAILING_SHOWN:
+        console.print(
+            f"  and {len(failing) - FAILING_SHOWN} more: all are in report.json; "
+            "'tenant-audit explain REPORT ID' shows one",
+            markup=False,
+        )
+
+
+def route_line(finding: Finding, limit: int = 6) -> str:
+    """The finding's path on one line; a long path keeps its ends and counts the middle."""
+    nodes = [hop.node for hop in finding.path]
+    if not nodes:
+        return finding.title
+    if len(nodes) > limit:
+        nodes = [*nodes[:2], f"({len(nodes) - 4} more)", *nodes[-2:]]
+    return " -> ".join(nodes)
+
+
+def edge_text(edge: object) -> str:
+    """An edge to cut, whatever shape the finding gives it: text, a (from, to) pair or a mapping."""
+    if isinstance(edge, dict):
+        ends = [edge.get(k) for k in ("from", "to")] if "from" in edge else [edge.get(k) for k in ("source", "target")]
+        kind = edge.get("edge") or edge.get("kind")
+        return f"{ends[0]} -[{kind}]-> {ends[1]}" if kind else f"{ends[0]} -> {ends[1]}"
+    if isinstance(edge, list | tuple) and len(edge) >= 2:
+        return f"{edge[0]} -> {edge[1]}"
+    for first, second in (("source", "target"), ("from_node", "to_node"), ("u", "v")):
+        if hasattr(edge, first) and hasattr(edge, second):
+            return f"{getattr(edge, first)} -> {getattr(edge, second)}"
+    return str(edge)
 
 
 def _exit_code(report: Report, fail_on: str, require_complete: bool) -> int:
