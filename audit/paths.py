@@ -51,7 +51,7 @@ def rewrite(document: Any, roots: Iterable[str], base: Path) -> Any:
     )
     if not replacements:
         return document
-    pattern = re.compile("(?:" + "|".join(re.escape(root) for root, _ in replacements) + r")(?=$|[/:\s\"'),\]])")
+    pattern = re.compile(r"(?<![^\s=\"'(,\[])(?:" + "|".join(re.escape(root) for root, _ in replacements) + r")(?=$|[/:\s\"'),\]])")
     table = dict(replacements)
 
     def walk(value: Any) -> Any:

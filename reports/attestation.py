@@ -49,7 +49,7 @@ def period(report: Report) -> str:
 class Limitation:
     topic: str
     text: str
-    claim_ids: tuple[str, ...] = ()
+    claim_ids: tuple[str, ...] | None = None  # None: bears on every claim
 
 
 def limitations(report: Report) -> list[Limitation]:
