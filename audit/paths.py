@@ -51,7 +51,9 @@ def rewrite(document: Any, roots: Iterable[str], base: Path) -> Any:
     )
     if not replacements:
         return document
-    pattern = re.compile(r"(?<![^\s=\"'(,\[])(?:" + "|".join(re.escape(root) for root, _ in replacements) + r")(?=$|[/:\s\"'),\]])")
+    # a root counts only as a whole path: not inside a longer one, before or after it
+    alternatives = "|".join(re.escape(root) for root, _ in replacements)
+    pattern = re.compile(r"(?<![^\s=\"'(,\[])(?:" + alternatives + r")(?=$|[/:\s\"'),\]])")
     table = dict(replacements)
 
     def walk(value: Any) -> Any:

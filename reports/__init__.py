@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from audit.report import Report
 from reports import html, json, junit, markdown, pdf, sarif
 
-
 PAPER_SIZES = ("a4", "letter")
 
 

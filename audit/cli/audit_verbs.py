@@ -141,11 +141,10 @@ def run(
 ) -> None:
     """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
     from audit import manifest
+    from audit.engagement import load_engagement
     from audit.engine import AuditConfig, run_audit
     from checks import SUITES_DIR, load_registry
     from reports import RENDERERS
-
-    from audit.engagement import load_engagement
 
     chosen = parse_formats(formats)
     engagement = load_engagement(Path(audit_info)) if audit_info else None
@@ -243,9 +242,7 @@ def _print_failing(report: Report, fail_on: str) -> None:
     """The findings that fail the run (or, with --fail-on none, every unwaived one), most
     severe first, one line each with its route; capped, the rest counted."""
     threshold = severity_rank(fail_on)
-    failing = [
-        f for f in report.findings if not f.waived and (not threshold or severity_rank(f.severity) >= threshold)
-    ]
+    failing = [f for f in report.findings if not f.waived and (not threshold or severity_rank(f.severity) >= threshold)]
     if not failing:
         return
     failing.sort(key=lambda f: (-severity_rank(f.severity), f.kind != "declared", f.id))

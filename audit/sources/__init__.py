@@ -18,8 +18,8 @@ from typing import Any
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
-from audit.paths import did_you_mean
 from audit.merge import merge_documents
+from audit.paths import did_you_mean
 from audit.sources import aws, described, openlineage, terraform
 from audit.sources.aws import AwsOptions, Progress
 from audit.sources.aws.tags import TagMapping

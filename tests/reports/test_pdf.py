@@ -89,7 +89,9 @@ HEADINGS = {
 
 
 def _pages(out: Path) -> list[list[str]]:
-    return [[line.strip() for line in page.extract_text().splitlines() if line.strip()] for page in PdfReader(out).pages]
+    return [
+        [line.strip() for line in page.extract_text().splitlines() if line.strip()] for page in PdfReader(out).pages
+    ]
 
 
 @pytest.fixture(scope="module")
