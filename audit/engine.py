@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import audit
 from audit.checkapi import Check, CheckContext, Observation, matching
+from audit.compliance import Framework
 from audit.coverage import CoverageGap
 from audit.engagement import Engagement
 from audit.findings import SEVERITIES, Finding
@@ -74,6 +75,7 @@ class AuditConfig:
     waivers_file: str = ""
     content: ContentOptions | None = None  # how content checks read data (default: pandas, no values)
     engagement: Engagement | None = None  # auditor, period, scope (``--audit-info``)
+    frameworks: tuple[Framework, ...] = ()  # compliance mappings (checks/mappings, --mapping)
     base_dir: Path = field(default_factory=Path.cwd)  # paths in the report are relative to it
     on_stage: Callable[[str], None] | None = None  # told as each stage starts (the CLI's progress)
 
@@ -321,6 +323,9 @@ def assemble(
         ],
         content=content.summary() if content is not None else None,
         audit=config.engagement,
+        compliance=[
+            mapped for framework in config.frameworks if (mapped := framework.for_claims(c.id for c in claims)).controls
+        ],
     )
     # evidence quotes configuration, which may hold credentials: no format may carry them
     document = redact(report.model_dump(by_alias=True))

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.compliance import Framework
 from audit.engagement import Engagement
 from audit.findings import Finding
 
@@ -161,6 +162,8 @@ class Report(_Model):
     content: dict[str, Any] | None = None
     # Who assessed, for whom, over which period and scope (``--audit-info``); None: not given.
     audit: Engagement | None = None
+    # The controls each claim gives evidence for, per framework (audit.compliance).
+    compliance: list[Framework] = Field(default_factory=list)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

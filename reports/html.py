@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from audit.compliance import Control, Framework
 from audit.findings import SEVERITIES, Finding
 from audit.report import VERDICT_WORDS, Report
 from reports import attestation
@@ -80,6 +81,12 @@ def _groups(report: Report) -> list[dict[str, Any]]:
     return groups
 
 
+def _controls_by_framework(report: Report, claim_id: str) -> list[tuple[Framework, list[Control]]]:
+    """The controls a claim gives evidence for, framework by framework, in the report's order."""
+    grouped = [(f, [c for c in f.controls if claim_id in c.claims]) for f in report.compliance]
+    return [(f, controls) for f, controls in grouped if controls]
+
+
 def render(report: Report, *, expanded: bool = False, paper: str = "a4") -> bytes:
     """The report as one HTML file; ``expanded`` opens every collapsible block (for print);
     ``paper`` is the page size its print stylesheet asks for."""
@@ -111,6 +118,7 @@ def render(report: Report, *, expanded: bool = False, paper: str = "a4") -> byte
             period=attestation.period(report),
             limitations=attestation.limitations(report),
             css_string=attestation.css_string,
+            controls_of={c.id: _controls_by_framework(report, c.id) for c in report.claims},
         )
     )
     return html.encode("utf-8")

@@ -56,7 +56,26 @@ def _location(evidence: Evidence, message: str | None = None) -> dict[str, Any] 
     return location
 
 
-def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+def control_tags(report: Report, claim_ids: list[str]) -> list[str]:
+    """``framework:control`` for every control the claims give evidence for (audit.compliance)."""
+    wanted = set(claim_ids)
+    return [
+        f"{framework.framework}:{control.id}"
+        for framework in report.compliance
+        for control in framework.controls
+        if wanted & set(control.claims)
+    ]
+
+
+def _controls(report: Report, claim_ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for tag in control_tags(report, claim_ids):
+        framework, _, control = tag.partition(":")
+        out.setdefault(framework, []).append(control)
+    return out
+
+
+def _result(finding: Finding, rule_index: dict[str, int], report: Report) -> dict[str, Any]:
     evidence = [e for hop in finding.path for e in hop.evidence] or list(finding.evidence)
     locations = [loc for e in evidence if (loc := _location(e, e.detail)) is not None]
     physical = [loc for loc in locations if "physicalLocation" in loc]
@@ -74,6 +93,10 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "path": [hop.node for hop in finding.path],
         },
     }
+    controls = _controls(report, finding.claim_ids)
+    if controls:
+        result["properties"]["controls"] = controls
+        result["properties"]["tags"] = control_tags(report, finding.claim_ids)
     if primary:
         result["locations"] = primary
         related = [dict(loc, id=i) for i, loc in enumerate(locations) if loc is not primary[0]]
@@ -115,7 +138,7 @@ def build(report: Report) -> dict[str, Any]:
                 "properties": {
                     "claims": run.claim_ids,
                     "security-severity": SECURITY_SEVERITY.get(run.severity, "5.0"),
-                    "tags": ["security", "privacy", "data-isolation"],
+                    "tags": ["security", "privacy", "data-isolation", *control_tags(report, run.claim_ids)],
                 },
             }
         )
@@ -142,7 +165,7 @@ def build(report: Report) -> dict[str, Any]:
                         "endTimeUtc": report.run.finished_at,
                     }
                 ],
-                "results": [_result(f, rule_index) for f in report.findings],
+                "results": [_result(f, rule_index, report) for f in report.findings],
                 "properties": {
                     "organisation": report.organisation,
                     "verdict": report.summary.verdict,

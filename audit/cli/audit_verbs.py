@@ -66,6 +66,13 @@ VERDICT_STYLE = {
     help="Paper size of the PDF (and of report.html when printed).",
 )
 @click.option(
+    "--mapping",
+    "mappings",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A compliance mapping file (claims to framework controls), added to the built-in ones; repeatable.",
+)
+@click.option(
     "--audit-info",
     "audit_info",
     type=click.Path(dir_okay=False),
@@ -130,6 +137,7 @@ def run(
     show_values: bool,
     sign_key: str | None,
     paper: str,
+    mappings: tuple[str, ...],
     audit_info: str | None,
     waivers_file: str | None,
     ignore_waivers: bool,
@@ -141,13 +149,15 @@ def run(
 ) -> None:
     """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
     from audit import manifest
+    from audit.compliance import load_frameworks
     from audit.engagement import load_engagement
     from audit.engine import AuditConfig, run_audit
-    from checks import SUITES_DIR, load_registry
+    from checks import MAPPINGS_DIR, SUITES_DIR, load_registry
     from reports import RENDERERS
 
     chosen = parse_formats(formats)
     engagement = load_engagement(Path(audit_info)) if audit_info else None
+    frameworks = load_frameworks(MAPPINGS_DIR, [Path(m) for m in mappings])
     signing_key = manifest.load_private_key(sign_key) if sign_key else None
     content = content_options(engine, spark_master, spark_conf, sample_rate, show_values)
     waivers = load_waiver_option(waivers_file, ignore_waivers)
@@ -165,6 +175,7 @@ def run(
             waivers_file=waivers_file or "" if waivers else "",
             content=content,
             engagement=engagement,
+            frameworks=frameworks,
             on_stage=progress.stage,
         )
         report = run_audit(config, registry.checks)
