@@ -164,6 +164,8 @@ class Report(_Model):
     audit: Engagement | None = None
     # The controls each claim gives evidence for, per framework (audit.compliance).
     compliance: list[Framework] = Field(default_factory=list)
+    # Terraform resource address -> "file.tf:line" that declares it (``run --tf-source``).
+    terraform_sources: dict[str, str] = Field(default_factory=dict)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

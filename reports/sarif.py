@@ -16,6 +16,7 @@ from typing import Any
 from audit.findings import Finding
 from audit.graph.model import Evidence
 from audit.report import Report
+from audit.tfsource import plan_address
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -34,14 +35,24 @@ def _uri(path: str) -> str:
     return candidate.as_posix().replace(os.sep, "/")
 
 
-def _location(evidence: Evidence, message: str | None = None) -> dict[str, Any] | None:
-    """A SARIF location for one piece of evidence, physical when it names a file."""
+def _location(
+    evidence: Evidence, message: str | None = None, sources: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """A SARIF location for one piece of evidence, physical when it names a file. Terraform
+    evidence lands on the ``.tf`` line that declares the resource when the run was given
+    ``--tf-source`` (``sources``), else on the plan file, with the address as logical location."""
     where = evidence.location
     location: dict[str, Any] = {}
-    if evidence.kind == "terraform" or (" " in where and where.split(" ", 1)[0].endswith(".json")):
-        file, _, address = where.partition(" ")
-        address = address.split(" Statement[")[0].split(" ")[0]
-        location["physicalLocation"] = {"artifactLocation": {"uri": _uri(file)}}
+    planned = plan_address(evidence.kind, where)
+    if planned is not None:
+        file, address = planned
+        declared = (sources or {}).get(address, "")
+        tf_file, _, line = declared.rpartition(":")
+        if tf_file and line.isdigit():
+            region = {"startLine": int(line)}
+            location["physicalLocation"] = {"artifactLocation": {"uri": _uri(tf_file)}, "region": region}
+        else:
+            location["physicalLocation"] = {"artifactLocation": {"uri": _uri(file)}}
         location["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "resource"}]
     else:
         file, _, line = where.rpartition(":")
@@ -77,7 +88,8 @@ def _controls(report: Report, claim_ids: list[str]) -> dict[str, list[str]]:
 
 def _result(finding: Finding, rule_index: dict[str, int], report: Report) -> dict[str, Any]:
     evidence = [e for hop in finding.path for e in hop.evidence] or list(finding.evidence)
-    locations = [loc for e in evidence if (loc := _location(e, e.detail)) is not None]
+    sources = report.terraform_sources
+    locations = [loc for e in evidence if (loc := _location(e, e.detail, sources)) is not None]
     physical = [loc for loc in locations if "physicalLocation" in loc]
     primary = (physical or locations)[:1]
     result: dict[str, Any] = {
@@ -105,7 +117,7 @@ def _result(finding: Finding, rule_index: dict[str, int], report: Report) -> dic
     flow = []
     for hop in finding.path:
         step = f"{hop.edge} -> {hop.node} ({hop.node_type})" if hop.edge else f"{hop.node} ({hop.node_type})"
-        located = next((loc for e in hop.evidence if (loc := _location(e)) is not None), None)
+        located = next((loc for e in hop.evidence if (loc := _location(e, None, sources)) is not None), None)
         entry: dict[str, Any] = {"location": {**(located or {}), "message": {"text": step}}}
         flow.append(entry)
     if len(flow) > 1:

@@ -66,6 +66,12 @@ VERDICT_STYLE = {
     help="Paper size of the PDF (and of report.html when printed).",
 )
 @click.option(
+    "--tf-source",
+    "tf_source",
+    type=click.Path(file_okay=False, exists=True),
+    help="Root module of the Terraform code a plan came from: SARIF alerts then land on the .tf lines.",
+)
+@click.option(
     "--mapping",
     "mappings",
     multiple=True,
@@ -137,6 +143,7 @@ def run(
     show_values: bool,
     sign_key: str | None,
     paper: str,
+    tf_source: str | None,
     mappings: tuple[str, ...],
     audit_info: str | None,
     waivers_file: str | None,
@@ -182,7 +189,7 @@ def run(
         progress.stage("writing the reports")
         # what the reports say about their siblings and the manifest (report.md's link, the cover)
         run = report.run.model_copy(update={"formats": chosen, "manifest_signed": signing_key is not None})
-        report = report.model_copy(update={"run": run})
+        report = report.model_copy(update={"run": run, "terraform_sources": _terraform_sources(report, tf_source)})
         outputs = {RENDERERS[name].filename: RENDERERS[name](report, paper) for name in chosen}
     warn_expired(report.waivers.expired)
     outputs |= manifest.build(report, outputs, signing_key=signing_key)
@@ -247,6 +254,21 @@ def _print_verdicts(report: Report) -> None:
 
 
 FAILING_SHOWN = 10
+
+
+def _terraform_sources(report: Report, tf_source: str | None) -> dict[str, str]:
+    """The .tf line of every resource address the findings cite (--tf-source); notes on stderr."""
+    if not tf_source:
+        return {}
+    from audit.tfsource import locate_all, plan_address
+
+    evidence = [e for f in report.findings for hop in f.path for e in hop.evidence]
+    evidence += [e for f in report.findings for e in f.evidence]
+    addresses = {planned[1] for e in evidence if (planned := plan_address(e.kind, e.location)) is not None}
+    located, notes = locate_all(Path(tf_source), addresses, Path.cwd())
+    for note in notes:
+        stderr().print(f"note: --tf-source: {note}; those alerts stay on the plan file", markup=False)
+    return located
 
 
 def _print_failing(report: Report, fail_on: str) -> None:
