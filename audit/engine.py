@@ -303,7 +303,7 @@ def assemble(
         findings=evaluation.findings,
         coverage=Coverage(gaps=gaps, observed=observed(inventory, graph)),
         checks=evaluation.runs,
-        scope=describe_scope(inventory, graph),
+        scope=describe_scope(inventory, graph, [_route_keys(f) for f in evaluation.findings if not f.waived]),
         observations=evaluation.observations,
         waivers=Waivers(
             file=config.waivers_file,
@@ -332,6 +332,12 @@ def assemble(
     roots = [suite.path, config.waivers_file, *(i.path_or_uri for i in inventory.inputs)]
     roots += [str(Path(i.path_or_uri).parent) for i in inventory.inputs if Path(i.path_or_uri).is_absolute()]
     return Report.model_validate(rewrite(document, [r for r in roots if r], config.base_dir))
+
+
+def _route_keys(finding: Finding) -> list[str]:
+    """The graph keys of a finding's path (stores are ``store:ID``; the public is ``public``)."""
+    outside = ("public", "external")
+    return [hop.node if hop.node_type in outside else f"{hop.node_type}:{hop.node}" for hop in finding.path]
 
 
 def _suite_path(path: str, config: AuditConfig) -> str:

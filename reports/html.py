@@ -22,7 +22,8 @@ from audit.compliance import Control, Framework
 from audit.findings import SEVERITIES, Finding
 from audit.report import VERDICT_WORDS, Report
 from reports import attestation
-from reports.svg import map_svg, path_svg
+from reports.datamap import map_svg
+from reports.svg import path_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (TEMPLATES / "report.js").read_text(encoding="utf-8")
@@ -87,9 +88,10 @@ def _controls_by_framework(report: Report, claim_id: str) -> list[tuple[Framewor
     return [(f, controls) for f, controls in grouped if controls]
 
 
-def render(report: Report, *, expanded: bool = False, paper: str = "a4") -> bytes:
+def render(report: Report, *, expanded: bool = False, paper: str = "a4", map_engine: str = "auto") -> bytes:
     """The report as one HTML file; ``expanded`` opens every collapsible block (for print);
-    ``paper`` is the page size its print stylesheet asks for."""
+    ``paper`` is the page size its print stylesheet asks for; ``map_engine`` lays out the data
+    map (reports.datamap.place: auto, dot or grandalf)."""
     ordered = _ordered(report.findings)
     small = int(report.coverage.observed.get("stores", 0)) <= PRINTED_NAMES_UP_TO
     html = (
@@ -104,7 +106,7 @@ def render(report: Report, *, expanded: bool = False, paper: str = "a4") -> byte
             groups=_groups(report),
             act=[f for f in ordered if not f.waived],
             severities=SEVERITIES,
-            data_map=map_svg(report.scope.get("map", {})),
+            data_map=map_svg(report.scope.get("map", {}), map_engine),
             claims_of={c.id: c for c in report.claims},
             opened=" open" if expanded else "",
             names_open=" open" if expanded and small else "",
