@@ -40,6 +40,8 @@ def test_the_benchmark_runs_and_finds_every_planted_violation() -> None:
     assert completed.returncode == 0, completed.stderr[-3000:]
     row = next(line for line in completed.stdout.splitlines() if line.startswith("| 1,0"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[-1] == "7 of 7"
+    assert cells[-3] == "7 of 7"
+    assert cells[-2].endswith(" MB"), "the size of report.html is in the table"
+    assert cells[-1].endswith(" s"), "so is the time Chromium takes to open it"
     assert cells[11].endswith("(15 BFS)")  # the rules' traversals were counted and re-run bare
     assert all(cell.endswith("x") for cell in cells[12:14])
