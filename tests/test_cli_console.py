@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from audit.cli.audit_verbs import FAILING_SHOWN, edge_text
 from audit.cli.common import FORMATS, RichProgress
+from audit.cli.console import FAILING_SHOWN, edge_text
 from audit.synth import generate, write
 from tests.conftest import EXAMPLE_ORG, LEAKS, WriteYaml, invoke
 
