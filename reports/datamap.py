@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 ZONE_ORDER = ("serving", "corporate", "training", "external", "unknown", "outside")
 DRAWN_FLOWS = 150
-BOX_W, BOX_H, GAP_X, GAP_Y, LANE_PAD, LEFT = 160, 34, 46, 10, 14, 96
+BOX_W, BOX_H, GAP_X, GAP_Y, LANE_PAD, LEFT = 150, 32, 38, 8, 12, 90
 STYLES = {  # category -> (colour, dash, legend text)
     "violating": ("#c1121f", "", "violating: a step of a finding's route"),
     "gated": ("#2f855a", "", "gated: into or out of a sanctioned transform"),
@@ -135,7 +135,7 @@ def _category(flow: dict[str, Any], violating: set[tuple[str, str]], gates: set[
     return "declared" if flow["declared"] else "potential"
 
 
-def _short(text: str, limit: int = 21) -> str:
+def _short(text: str, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -155,3 +155,11 @@ def test_no_page_ends_on_a_heading_and_none_is_near_empty(signed_pdf: Path) -> N
     text = "\n".join(line for lines in pages for line in lines)
     assert "Attestation and sign" in text  # (the font may set "ff" as one ligature)
     assert "Signature" in text
+
+
+def test_the_data_map_gets_a_landscape_page_of_the_same_paper(signed_pdf: Path) -> None:
+    reader = PdfReader(signed_pdf / "report.pdf")
+    sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
+    (wide,) = [number for number, size in enumerate(sizes) if size == (842, 595)]
+    assert "Orient: the data map" in reader.pages[wide].extract_text()
+    assert all(size == (595, 842) for number, size in enumerate(sizes) if number != wide)
