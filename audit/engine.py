@@ -7,6 +7,7 @@ coverage gap for its claims (fail closed), with the traceback logged at debug le
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,12 +18,15 @@ from typing import TYPE_CHECKING, Literal
 
 import audit
 from audit.checkapi import Check, CheckContext, Observation, matching
+from audit.compliance import Framework
 from audit.coverage import CoverageGap
+from audit.engagement import Engagement
 from audit.findings import SEVERITIES, Finding
 from audit.graph.access import AccessDeriver
 from audit.graph.build import build_graph
 from audit.graph.model import DataGraph
 from audit.inventory import Inventory
+from audit.paths import relative, rewrite
 from audit.redact import redact
 from audit.report import (
     VERDICT_WORDS,
@@ -70,6 +74,10 @@ class AuditConfig:
     waivers: tuple[Waiver, ...] = ()
     waivers_file: str = ""
     content: ContentOptions | None = None  # how content checks read data (default: pandas, no values)
+    engagement: Engagement | None = None  # auditor, period, scope (``--audit-info``)
+    frameworks: tuple[Framework, ...] = ()  # compliance mappings (checks/mappings, --mapping)
+    base_dir: Path = field(default_factory=Path.cwd)  # paths in the report are relative to it
+    on_stage: Callable[[str], None] | None = None  # told as each stage starts (the CLI's progress)
 
 
 @dataclass
@@ -114,14 +122,21 @@ def run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | N
 
 def _run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | None = None) -> Report:
     now = clock or (lambda: datetime.now(UTC))
+    stage = config.on_stage or (lambda _: None)
     started = now()
     suite = load_suite(config.suite, config.suites_dir, checks)
+    stage("reading sources")
     inventory = load_inventory(config.sources, config.source_options)
+    stage("building the data graph")
     graph = build_graph(inventory, config.derivers)
+    if any(spec.check.content is not None for spec in suite.selected.values()):
+        stage("scanning content")
     content = scan_content(suite, inventory, config.content)
+    stage("running checks")
     evaluation = evaluate(suite, inventory, graph, started, content)
     if _kept is not None:
         _kept.append((inventory, graph))
+    stage("assembling the report")
     return assemble(config, suite, inventory, graph, evaluation, started, now(), content)
 
 
@@ -275,7 +290,8 @@ def assemble(
             finished_at=finished.isoformat(timespec="seconds"),
             inputs=[InputInfo(source=i.source, path_or_uri=i.path_or_uri, sha256=i.sha256) for i in inventory.inputs],
             suite=suite.name,
-            suite_path=suite.path,
+            suite_path=_suite_path(suite.path, config),
+            suite_sha256=_sha256_of(suite.path),
             command=config.command,
             since=config.source_options.since.isoformat()
             if config.source_options and config.source_options.since
@@ -287,7 +303,7 @@ def assemble(
         findings=evaluation.findings,
         coverage=Coverage(gaps=gaps, observed=observed(inventory, graph)),
         checks=evaluation.runs,
-        scope=describe_scope(inventory, graph),
+        scope=describe_scope(inventory, graph, [_route_keys(f) for f in evaluation.findings if not f.waived]),
         observations=evaluation.observations,
         waivers=Waivers(
             file=config.waivers_file,
@@ -306,9 +322,36 @@ def assemble(
             for c in inventory.conflicts
         ],
         content=content.summary() if content is not None else None,
+        audit=config.engagement,
+        compliance=[
+            mapped for framework in config.frameworks if (mapped := framework.for_claims(c.id for c in claims)).controls
+        ],
     )
     # evidence quotes configuration, which may hold credentials: no format may carry them
-    return Report.model_validate(redact(report.model_dump(by_alias=True)))
+    document = redact(report.model_dump(by_alias=True))
+    roots = [suite.path, config.waivers_file, *(i.path_or_uri for i in inventory.inputs)]
+    roots += [str(Path(i.path_or_uri).parent) for i in inventory.inputs if Path(i.path_or_uri).is_absolute()]
+    return Report.model_validate(rewrite(document, [r for r in roots if r], config.base_dir))
+
+
+def _route_keys(finding: Finding) -> list[str]:
+    """The graph keys of a finding's path (stores are ``store:ID``; the public is ``public``)."""
+    outside = ("public", "external")
+    return [hop.node if hop.node_type in outside else f"{hop.node_type}:{hop.node}" for hop in finding.path]
+
+
+def _suite_path(path: str, config: AuditConfig) -> str:
+    """A built-in suite by name (where the package is installed is no part of the evidence)."""
+    if Path(path).resolve().parent == config.suites_dir.resolve():
+        return f"built-in: {Path(path).name}"
+    return relative(str(Path(path).absolute()), config.base_dir)
+
+
+def _sha256_of(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _unique(gaps: list[Gap]) -> list[Gap]:

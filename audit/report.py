@@ -7,10 +7,13 @@ the HTML report needs so that renderers never re-run analysis.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.compliance import Framework
+from audit.engagement import Engagement
 from audit.findings import Finding
 
 SCHEMA = "tenant-audit/report@1"
@@ -46,9 +49,12 @@ class RunInfo(_Model):
     finished_at: str
     inputs: list[InputInfo]
     suite: str
-    suite_path: str = ""
+    suite_path: str = ""  # relative to the working directory, or "built-in: NAME.yaml"
+    suite_sha256: str = ""
     command: str = ""
     since: str = ""  # lineage before this time was left out: the audit period starts here
+    formats: list[str] = Field(default_factory=list)  # the reports written beside this one
+    manifest_signed: bool = False  # manifest.json is signed (manifest.sig beside it)
 
 
 class SeverityCounts(_Model):
@@ -154,9 +160,19 @@ class Report(_Model):
     waivers: Waivers = Field(default_factory=Waivers)
     # What the content checks read: datasets, objects, rows, sampling and its confidence.
     content: dict[str, Any] | None = None
+    # Who assessed, for whom, over which period and scope (``--audit-info``); None: not given.
+    audit: Engagement | None = None
+    # The controls each claim gives evidence for, per framework (audit.compliance).
+    compliance: list[Framework] = Field(default_factory=list)
+    # Terraform resource address -> "file.tf:line" that declares it (``run --tf-source``).
+    terraform_sources: dict[str, str] = Field(default_factory=dict)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+    def report_id(self) -> str:
+        """The sha256 of report.json's exact bytes: the id the manifest records for it."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     def finding(self, finding_id: str) -> Finding | None:
         return next((f for f in self.findings if f.id == finding_id), None)

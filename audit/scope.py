@@ -7,7 +7,8 @@ counts are always exact.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,9 @@ def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
     }
 
 
-def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
+def describe_scope(inventory: Inventory, graph: DataGraph, routes: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
+    """``routes``: the node keys of each violating route (the unwaived findings' paths), drawn
+    highlighted on the data map."""
     zones: dict[str, dict[str, Any]] = {}
     columns = (graph.column(name) for name in ("node_type", "zone", "account", "entity"))
     for node_type, node_zone, account, entity in zip(*columns, strict=True):
@@ -110,7 +113,7 @@ def describe_scope(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         ],
         "gates": {gate: _capped(nodes) for gate, nodes in sorted(gates.items())},
         "training_sinks": _capped(graph.training_sinks()),
-        "map": flow_map(graph),
+        "map": flow_map(graph, routes),
         "pseudo_nodes": sorted(
             graph.keys[i] for i in np.flatnonzero(graph.type_mask(NodeType.PUBLIC, NodeType.EXTERNAL)).tolist()
         ),
@@ -131,8 +134,9 @@ def _group(data: Mapping[str, Any]) -> str:
     return "principals"
 
 
-def flow_map(graph: DataGraph) -> dict[str, Any]:
-    """The data map: nodes grouped by zone and what they are, with edge counts between groups."""
+def flow_map(graph: DataGraph, routes: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
+    """The data map: nodes grouped by zone and what they are, with edge counts between groups,
+    and the group-to-group steps of the violating routes (with how many routes take each)."""
     key_of: list[tuple[str, str]] = []  # by node index
     sizes: dict[tuple[str, str], dict[str, int]] = {}
     drawn: dict[tuple[Any, ...], str] = {}  # most nodes share their few drawing attributes
@@ -178,7 +182,14 @@ def flow_map(graph: DataGraph) -> dict[str, Any]:
         entry = flows.setdefault((names[first], names[second]), {"declared": 0, "potential": 0})
         entry["declared" if declared else "potential"] += count
     ids = {key: f"g{index}" for index, key in enumerate(sorted(groups))}
+    steps: dict[tuple[str, str], int] = {}
+    numbers = graph.numbers
+    for route in routes:
+        drawn_route = [ids[name(key_of[numbers[node]])] for node in route if node in numbers]
+        for first, second in {(a, b) for a, b in itertools.pairwise(drawn_route) if a != b}:
+            steps[(first, second)] = steps.get((first, second), 0) + 1
     return {
         "groups": [{"id": ids[key], **entry} for key, entry in sorted(groups.items())],
         "flows": [{"from": ids[a], "to": ids[b], **counts} for (a, b), counts in sorted(flows.items())],
+        "violations": [{"from": a, "to": b, "routes": n} for (a, b), n in sorted(steps.items())],
     }

@@ -25,6 +25,10 @@ resident memory. In the same process:
   child of its own) give the ratio against plain networkx;
 - tenant isolation (ISO-006) is timed on its own.
 
+The report.html that ``run`` wrote is weighed, and opened in headless Chromium (playwright;
+median of three loads, navigation start to the load event): its size and load time are
+columns of the table, measured, never asserted.
+
 ``--iam`` adds the access-derivation case of 10^4 roles over 10^5 buckets with wildcard
 policies. The run fails (exit 1) if any planted violation is not found.
 """
@@ -338,6 +342,34 @@ def measure_cli(root: Path) -> dict[str, Any]:
     return {"cli_wall": wall, "cli_peak_mb": peak}
 
 
+def measure_browser(root: Path) -> dict[str, Any]:
+    """Inside a child: the size of the report.html ``run`` wrote, and the time headless Chromium
+    takes to open it (navigation start to the load event, the median of three loads); no
+    figure when playwright or Chromium is missing."""
+    page_file = root / "cli-out" / "report.html"
+    size = page_file.stat().st_size
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"html_bytes": size, "html_load": None}
+    if browser_path is None:
+        return {"html_bytes": size, "html_load": None}
+    loads = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for _ in range(3):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(page_file.resolve().as_uri(), wait_until="load")
+                timing = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+                loads.append(float(timing) / 1000)
+                page.close()
+        finally:
+            browser.close()
+    return {"html_bytes": size, "html_load": sorted(loads)[1]}
+
+
 def child(step: str, root: Path, extra: str) -> dict[str, Any]:
     started = time.perf_counter()
     completed = subprocess.run(
@@ -374,6 +406,7 @@ def main() -> None:
             "networkx": lambda: measure_networkx(root),
             "iam": lambda: measure_iam(root),
             "cli": lambda: measure_cli(root),
+            "browser": lambda: measure_browser(root),
         }
         result = steps[args.step]()
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -388,6 +421,8 @@ def main() -> None:
             audit = child("audit", root, "")
             cli = child("cli", root, "")
             audit["cli_wall"], audit["cli_peak_mb"] = cli["cli_wall"], cli["cli_peak_mb"]
+            page = child("browser", root, "")
+            audit["html_bytes"], audit["html_load"] = page["html_bytes"], page["html_load"]
             nx_time = None if args.no_networkx else child("networkx", root, "")["networkx"]
         rows.append((size, audit, nx_time))
         if audit["missed"]:
@@ -400,9 +435,9 @@ def main() -> None:
     print(
         "| nodes | edges | load | IAM | graph | checks | report | total | peak memory | `run` end to end "
         "| graph rules | ÷ bare BFS | ÷ build + BFS | ÷ whole-graph BFS | ÷ networkx | ISO-006 (tenants) "
-        "| planted found |"
+        "| planted found | report.html | opens in Chromium |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for _size, audit, nx_time in rows:
         t = audit["times"]
         rules = audit["graph_rules"]
@@ -417,7 +452,9 @@ def main() -> None:
             f"{rules:.1f} | {rules / bare:.0f}x ({audit['traversals']} BFS) | {rules / built:.2f}x | "
             f"{rules / whole:.1f}x | {versus_nx} | "
             f"{audit['isolation']:.1f} s ({audit['tenants']:,}) | "
-            f"{audit['planted'] - len(audit['missed'])} of {audit['planted']} |"
+            f"{audit['planted'] - len(audit['missed'])} of {audit['planted']} | "
+            f"{audit['html_bytes'] / 1e6:.2f} MB | "
+            + (f"{audit['html_load']:.2f} s |" if audit["html_load"] is not None else "— |")
         )
     if args.iam:
         with tempfile.TemporaryDirectory(prefix="tenant-audit-iam-") as work:

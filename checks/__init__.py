@@ -16,6 +16,7 @@ from checks import access, content, encryption, erasure, exposure, isolation, re
 
 ENTRY_POINT_GROUP = "tenant_audit.checks"
 SUITES_DIR = Path(__file__).parent / "suites"
+MAPPINGS_DIR = Path(__file__).parent / "mappings"  # claims to framework controls (audit.compliance)
 BUILTIN_MODULES = (isolation, retention, encryption, exposure, separation, access, erasure, content)
 
 

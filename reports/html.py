@@ -18,9 +18,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from audit.compliance import Control, Framework
 from audit.findings import SEVERITIES, Finding
 from audit.report import VERDICT_WORDS, Report
-from reports.svg import map_svg, path_svg
+from reports import attestation
+from reports.datamap import map_svg
+from reports.svg import path_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (TEMPLATES / "report.js").read_text(encoding="utf-8")
@@ -34,6 +37,10 @@ CONTENT_SECURITY_POLICY = (
 # Past these, findings are listed in a compact table rather than drawn (report.json has all).
 DETAILED_FINDINGS = 250
 LISTED_FINDINGS = 10_000
+# Inventory names (stores of a zone, of a class, of a tenant) open in print only on an estate
+# this small; on a larger one the PDF shows the counts, and the names stay in report.html/json.
+PRINTED_NAMES_UP_TO = 500
+PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 
 
 def _environment() -> Environment:
@@ -75,9 +82,18 @@ def _groups(report: Report) -> list[dict[str, Any]]:
     return groups
 
 
-def render(report: Report, *, expanded: bool = False) -> bytes:
-    """The report as one HTML file; ``expanded`` opens every collapsible block (for print)."""
+def _controls_by_framework(report: Report, claim_id: str) -> list[tuple[Framework, list[Control]]]:
+    """The controls a claim gives evidence for, framework by framework, in the report's order."""
+    grouped = [(f, [c for c in f.controls if claim_id in c.claims]) for f in report.compliance]
+    return [(f, controls) for f, controls in grouped if controls]
+
+
+def render(report: Report, *, expanded: bool = False, paper: str = "a4", map_engine: str = "auto") -> bytes:
+    """The report as one HTML file; ``expanded`` opens every collapsible block (for print);
+    ``paper`` is the page size its print stylesheet asks for; ``map_engine`` lays out the data
+    map (reports.datamap.place: auto, dot or grandalf)."""
     ordered = _ordered(report.findings)
+    small = int(report.coverage.observed.get("stores", 0)) <= PRINTED_NAMES_UP_TO
     html = (
         _environment()
         .get_template("report.html.j2")
@@ -90,9 +106,21 @@ def render(report: Report, *, expanded: bool = False) -> bytes:
             groups=_groups(report),
             act=[f for f in ordered if not f.waived],
             severities=SEVERITIES,
-            data_map=map_svg(report.scope.get("map", {})),
+            data_map=map_svg(report.scope.get("map", {}), map_engine),
             claims_of={c.id: c for c in report.claims},
             opened=" open" if expanded else "",
+            names_open=" open" if expanded and small else "",
+            names_class="names" if small else "names names-closed",
+            page_size=PAGE_SIZES[paper],
+            kind=attestation.document_kind(report),
+            independent=attestation.independent(report),
+            report_id=report.report_id(),
+            short_id=attestation.short_id(report),
+            report_date=attestation.report_date(report),
+            period=attestation.period(report),
+            limitations=attestation.limitations(report),
+            css_string=attestation.css_string,
+            controls_of={c.id: _controls_by_framework(report, c.id) for c in report.claims},
         )
     )
     return html.encode("utf-8")

@@ -28,12 +28,23 @@ def _describe(finding: Finding) -> str:
     return f"{head}\n  path: {path}\n  fix: {finding.remediation}"
 
 
+def _add_controls(case: ElementTree.Element, report: Report, claim: str) -> None:
+    """The controls the claim gives evidence for, one property per framework (audit.compliance)."""
+    mapped = [(f, [c.id for c in f.controls if claim in c.claims]) for f in report.compliance]
+    mapped = [(f, ids) for f, ids in mapped if ids]
+    if mapped:
+        properties = ElementTree.SubElement(case, "properties")
+        for framework, ids in mapped:
+            ElementTree.SubElement(properties, "property", name=f"control.{framework.framework}", value=", ".join(ids))
+
+
 def build(report: Report) -> ElementTree.Element:
     cases: list[ElementTree.Element] = []
     counts = {"failures": 0, "errors": 0}
     for run in sorted(report.checks, key=lambda r: r.id):
         for claim in run.claim_ids or ["unclaimed"]:
             case = ElementTree.Element("testcase", classname=f"tenant-audit.{claim}", name=f"{run.id} {run.title}")
+            _add_controls(case, report, claim)
             findings = [
                 f for f in report.findings if f.check == run.id and (claim in f.claim_ids or claim == "unclaimed")
             ]

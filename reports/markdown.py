@@ -73,5 +73,23 @@ def render(report: Report) -> bytes:
                 f"- `{_cell(d['store'])}` ({d['role']}): {d['objects']} objects, {d['rows']} records, "
                 f"{d['scanned_rows']} examined{sample}{confidence}"
             )
-    lines += ["", "Full evidence: report.html; canonical results: report.json."]
+    lines += ["", _siblings(report)]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+SIBLINGS = (
+    ("html", "full evidence: report.html"),
+    ("pdf", "for signature: report.pdf"),
+    ("json", "canonical results: report.json"),
+)
+
+
+def _siblings(report: Report) -> str:
+    """Where the rest of the evidence is: only the files this run wrote (html and json, the
+    defaults, when a caller renders the summary on its own and the run did not say)."""
+    written = set(report.run.formats) or {"html", "json"}
+    named = [text for fmt, text in SIBLINGS if fmt in written]
+    if not named:
+        return "This summary is the only report this run wrote; run again with --format json for every finding."
+    text = "; ".join(named)
+    return text[0].upper() + text[1:] + "."

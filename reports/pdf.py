@@ -1,5 +1,11 @@
 """The PDF report: the HTML report, every block expanded, printed by headless Chromium.
 
+The page furniture is the HTML's print stylesheet (CSS paged media): the paper size (A4
+unless ``--paper letter``), a running header with the organisation and the kind of
+document, a running footer with the short report id, the date and "Page x of y", and
+headings kept with what follows them. Any Chromium-based browser printing report.html
+gives the same pages.
+
 Chromium is found on PATH (Debian's ``chromium``, or Chrome); without one, asking for a PDF
 is a usage error raised before the audit runs, with the command that installs it. The
 browser runs with a throw-away profile and no network beyond the file it prints (the
@@ -42,12 +48,12 @@ def find_browser() -> str:
     raise UsageError("--format pdf needs headless Chromium, and none was found on PATH", INSTALL_HINT)
 
 
-def render(report: Report) -> bytes:
+def render(report: Report, paper: str = "a4") -> bytes:
     browser = find_browser()
     with tempfile.TemporaryDirectory(prefix="tenant-audit-pdf-") as work:
         source = Path(work) / "report.html"
         target = Path(work) / "report.pdf"
-        source.write_bytes(html.render(report, expanded=True))
+        source.write_bytes(html.render(report, expanded=True, paper=paper))
         command = [
             browser,
             "--headless",

@@ -16,6 +16,7 @@ from typing import Any
 from audit.findings import Finding
 from audit.graph.model import Evidence
 from audit.report import Report
+from audit.tfsource import plan_address
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -34,14 +35,24 @@ def _uri(path: str) -> str:
     return candidate.as_posix().replace(os.sep, "/")
 
 
-def _location(evidence: Evidence, message: str | None = None) -> dict[str, Any] | None:
-    """A SARIF location for one piece of evidence, physical when it names a file."""
+def _location(
+    evidence: Evidence, message: str | None = None, sources: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """A SARIF location for one piece of evidence, physical when it names a file. Terraform
+    evidence lands on the ``.tf`` line that declares the resource when the run was given
+    ``--tf-source`` (``sources``), else on the plan file, with the address as logical location."""
     where = evidence.location
     location: dict[str, Any] = {}
-    if evidence.kind == "terraform" or (" " in where and where.split(" ", 1)[0].endswith(".json")):
-        file, _, address = where.partition(" ")
-        address = address.split(" Statement[")[0].split(" ")[0]
-        location["physicalLocation"] = {"artifactLocation": {"uri": _uri(file)}}
+    planned = plan_address(evidence.kind, where)
+    if planned is not None:
+        file, address = planned
+        declared = (sources or {}).get(address, "")
+        tf_file, _, line = declared.rpartition(":")
+        if tf_file and line.isdigit():
+            region = {"startLine": int(line)}
+            location["physicalLocation"] = {"artifactLocation": {"uri": _uri(tf_file)}, "region": region}
+        else:
+            location["physicalLocation"] = {"artifactLocation": {"uri": _uri(file)}}
         location["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "resource"}]
     else:
         file, _, line = where.rpartition(":")
@@ -56,9 +67,29 @@ def _location(evidence: Evidence, message: str | None = None) -> dict[str, Any] 
     return location
 
 
-def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+def control_tags(report: Report, claim_ids: list[str]) -> list[str]:
+    """``framework:control`` for every control the claims give evidence for (audit.compliance)."""
+    wanted = set(claim_ids)
+    return [
+        f"{framework.framework}:{control.id}"
+        for framework in report.compliance
+        for control in framework.controls
+        if wanted & set(control.claims)
+    ]
+
+
+def _controls(report: Report, claim_ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for tag in control_tags(report, claim_ids):
+        framework, _, control = tag.partition(":")
+        out.setdefault(framework, []).append(control)
+    return out
+
+
+def _result(finding: Finding, rule_index: dict[str, int], report: Report) -> dict[str, Any]:
     evidence = [e for hop in finding.path for e in hop.evidence] or list(finding.evidence)
-    locations = [loc for e in evidence if (loc := _location(e, e.detail)) is not None]
+    sources = report.terraform_sources
+    locations = [loc for e in evidence if (loc := _location(e, e.detail, sources)) is not None]
     physical = [loc for loc in locations if "physicalLocation" in loc]
     primary = (physical or locations)[:1]
     result: dict[str, Any] = {
@@ -74,6 +105,10 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "path": [hop.node for hop in finding.path],
         },
     }
+    controls = _controls(report, finding.claim_ids)
+    if controls:
+        result["properties"]["controls"] = controls
+        result["properties"]["tags"] = control_tags(report, finding.claim_ids)
     if primary:
         result["locations"] = primary
         related = [dict(loc, id=i) for i, loc in enumerate(locations) if loc is not primary[0]]
@@ -82,7 +117,7 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     flow = []
     for hop in finding.path:
         step = f"{hop.edge} -> {hop.node} ({hop.node_type})" if hop.edge else f"{hop.node} ({hop.node_type})"
-        located = next((loc for e in hop.evidence if (loc := _location(e)) is not None), None)
+        located = next((loc for e in hop.evidence if (loc := _location(e, None, sources)) is not None), None)
         entry: dict[str, Any] = {"location": {**(located or {}), "message": {"text": step}}}
         flow.append(entry)
     if len(flow) > 1:
@@ -115,7 +150,7 @@ def build(report: Report) -> dict[str, Any]:
                 "properties": {
                     "claims": run.claim_ids,
                     "security-severity": SECURITY_SEVERITY.get(run.severity, "5.0"),
-                    "tags": ["security", "privacy", "data-isolation"],
+                    "tags": ["security", "privacy", "data-isolation", *control_tags(report, run.claim_ids)],
                 },
             }
         )
@@ -142,7 +177,7 @@ def build(report: Report) -> dict[str, Any]:
                         "endTimeUtc": report.run.finished_at,
                     }
                 ],
-                "results": [_result(f, rule_index) for f in report.findings],
+                "results": [_result(f, rule_index, report) for f in report.findings],
                 "properties": {
                     "organisation": report.organisation,
                     "verdict": report.summary.verdict,

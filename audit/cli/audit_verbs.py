@@ -11,6 +11,7 @@ from rich.table import Table
 
 from audit.cli.common import (
     FAIL_ON,
+    FORMATS,
     RichProgress,
     build_source_options,
     command_line,
@@ -25,16 +26,12 @@ from audit.cli.common import (
     warn_expired,
     write_all,
 )
+from audit.cli.console import print_failing, print_verdicts, terraform_sources
 from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageError
 from audit.findings import severity_rank
 from audit.report import Report
 
-VERDICT_STYLE = {
-    "contradicted": "bold red",
-    "at-risk": "bold dark_orange",
-    "no-evidence-contradicting": "green",
-    "insufficient-evidence": "magenta",
-}
+PAPER = ("a4", "letter")  # reports.PAPER_SIZES, without importing the renderers for the help text
 
 
 @main.command()
@@ -48,7 +45,40 @@ VERDICT_STYLE = {
     type=click.Path(file_okay=False),
     help="Directory to write the reports to.",
 )
-@click.option("--format", "formats", default="html,json", show_default=True, help="Comma-separated report formats.")
+@click.option(
+    "--format",
+    "formats",
+    default="html,json",
+    show_default=True,
+    metavar="FORMAT[,FORMAT...]",
+    help=f"Comma-separated report formats, any of: {', '.join(FORMATS)}.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPER),
+    default="a4",
+    show_default=True,
+    help="Paper size of the PDF (and of report.html when printed).",
+)
+@click.option(
+    "--tf-source",
+    "tf_source",
+    type=click.Path(file_okay=False, exists=True),
+    help="Root module of the Terraform code a plan came from: SARIF alerts then land on the .tf lines.",
+)
+@click.option(
+    "--mapping",
+    "mappings",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A compliance mapping file (claims to framework controls), added to the built-in ones; repeatable.",
+)
+@click.option(
+    "--audit-info",
+    "audit_info",
+    type=click.Path(dir_okay=False),
+    help="YAML file with an 'audit:' section: auditor, preparer, contact, period, scope (for the cover).",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
@@ -107,6 +137,10 @@ def run(
     sample_rate: float,
     show_values: bool,
     sign_key: str | None,
+    paper: str,
+    tf_source: str | None,
+    mappings: tuple[str, ...],
+    audit_info: str | None,
     waivers_file: str | None,
     ignore_waivers: bool,
     assume_role: str | None,
@@ -117,11 +151,15 @@ def run(
 ) -> None:
     """Audit SOURCES (inventory files, directories, aws or aws:PROFILE) and write the evidence report."""
     from audit import manifest
+    from audit.compliance import load_frameworks
+    from audit.engagement import load_engagement
     from audit.engine import AuditConfig, run_audit
-    from checks import SUITES_DIR, load_registry
+    from checks import MAPPINGS_DIR, SUITES_DIR, load_registry
     from reports import RENDERERS
 
     chosen = parse_formats(formats)
+    engagement = load_engagement(Path(audit_info)) if audit_info else None
+    frameworks = load_frameworks(MAPPINGS_DIR, [Path(m) for m in mappings])
     signing_key = manifest.load_private_key(sign_key) if sign_key else None
     content = content_options(engine, spark_master, spark_conf, sample_rate, show_values)
     waivers = load_waiver_option(waivers_file, ignore_waivers)
@@ -138,16 +176,24 @@ def run(
             waivers=waivers,
             waivers_file=waivers_file or "" if waivers else "",
             content=content,
+            engagement=engagement,
+            frameworks=frameworks,
+            on_stage=progress.stage,
         )
         report = run_audit(config, registry.checks)
+        progress.stage("writing the reports")
+        # what the reports say about their siblings and the manifest (report.md's link, the cover)
+        run = report.run.model_copy(update={"formats": chosen, "manifest_signed": signing_key is not None})
+        report = report.model_copy(update={"run": run, "terraform_sources": terraform_sources(report, tf_source)})
+        outputs = {RENDERERS[name].filename: RENDERERS[name](report, paper) for name in chosen}
     warn_expired(report.waivers.expired)
-    outputs = {RENDERERS[name].filename: RENDERERS[name].render(report) for name in chosen}
     outputs |= manifest.build(report, outputs, signing_key=signing_key)
     written = write_all(Path(out_dir), outputs)
     stale_signature = Path(out_dir) / manifest.SIGNATURE
     if signing_key is None and stale_signature.exists():
         stale_signature.unlink()  # a signature of an earlier run would not match this manifest
-    _print_verdicts(report)
+    print_verdicts(report)
+    print_failing(report, fail_on)
     console = stdout()
     for path in written:
         console.print(f"wrote {path}", markup=False)
@@ -176,29 +222,6 @@ def content_options(
         sample_rate=sample_rate,
         spark_master=spark_master,
         spark_conf=tuple(settings),
-    )
-
-
-def _print_verdicts(report: Report) -> None:
-    console = stdout()
-    table = Table(title=f"{report.organisation}: {report.summary.verdict.upper()}", title_justify="left")
-    table.add_column("Claim", no_wrap=True)
-    table.add_column("Verdict", no_wrap=True)
-    table.add_column("Findings", justify="right")
-    table.add_column("Commitment")
-    for claim in report.claims:
-        table.add_row(
-            claim.id, f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]", str(len(claim.finding_ids)), claim.text
-        )
-    console.print(table)
-    counts = report.summary.findings_by_severity
-    waived = sum(report.summary.waived_by_severity.model_dump().values())
-    if waived:
-        console.print(f"waived: {waived} finding(s), not counted below", markup=False)
-    console.print(
-        f"findings: {counts.critical} critical, {counts.high} high, {counts.medium} medium, {counts.low} low; "
-        f"coverage gaps: {len(report.coverage.gaps)}",
-        markup=False,
     )
 
 

@@ -10,6 +10,8 @@ import logging
 import os
 import shlex
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
@@ -30,6 +32,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 FAIL_ON = ("critical", "high", "medium", "low", "none")
+# The report formats, named here so that help text needs no renderer imported (a test holds it to reports.RENDERERS).
+FORMATS = ("html", "json", "md", "sarif", "junit", "pdf")
 
 
 def stderr() -> Console:
@@ -184,19 +188,36 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 class RichProgress:
-    """A progress bar on stderr for live collection; silent when stderr is not a terminal."""
+    """Progress on stderr: a bar for live collection, and the stage an audit is in. Silent
+    when stderr is not a terminal; a stage shows only once the run has taken ``delay``
+    seconds, so a quick run prints nothing but its result."""
 
-    def __init__(self) -> None:
-        from rich.progress import Progress
+    def __init__(self, console: Console | None = None, delay: float = 2.0) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self._progress = Progress(console=stderr(), transient=True, disable=not sys.stderr.isatty())
+        console = console or stderr()
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
         self._task: Any = None
+        self._stage: Any = None
+        self._delay = delay
+        self._started = 0.0
+        self._timer: threading.Timer | None = None
 
     def __enter__(self) -> RichProgress:
+        self._started = time.monotonic()
         self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         self._progress.stop()
 
     def begin(self, description: str, total: int) -> None:
@@ -207,6 +228,21 @@ class RichProgress:
     def advance(self, amount: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, amount)
+
+    def stage(self, description: str) -> None:
+        """The audit entered ``description`` (shown once the run is past its delay)."""
+        waited = time.monotonic() - self._started
+        if self._stage is None:
+            self._stage = self._progress.add_task(description, total=None, visible=waited >= self._delay)
+            if waited < self._delay:
+                self._timer = threading.Timer(self._delay - waited, self._show_stage)
+                self._timer.daemon = True
+                self._timer.start()
+        else:
+            self._progress.update(self._stage, description=description)
+
+    def _show_stage(self) -> None:
+        self._progress.update(self._stage, visible=True)
 
 
 def parse_formats(value: str) -> list[str]:
@@ -229,7 +265,10 @@ def command_line() -> str:
     """The command as the user gave it (recorded in the report and the manifest)."""
     context = click.get_current_context(silent=True)
     argv = context.meta.get("tenant_audit.argv") if context else None
-    return " ".join(shlex.quote(a) for a in ["tenant-audit", *(argv if argv is not None else sys.argv[1:])])
+    from audit.paths import relative_command
+
+    arguments = relative_command(argv if argv is not None else sys.argv[1:], Path.cwd())
+    return " ".join(shlex.quote(a) for a in ["tenant-audit", *arguments])
 
 
 def write_all(out_dir: Path, outputs: dict[str, bytes]) -> list[Path]:

@@ -19,6 +19,7 @@ from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
 from audit.inventory import InputRecord, Inventory
 from audit.merge import merge_documents
+from audit.paths import did_you_mean
 from audit.sources import aws, described, openlineage, terraform
 from audit.sources.aws import AwsOptions, Progress
 from audit.sources.aws.tags import TagMapping
@@ -55,7 +56,7 @@ def expand(specs: Sequence[str]) -> list[Path]:
                     None,
                     "",
                     "no such file or directory",
-                    "give a path to an inventory file or a directory of them",
+                    did_you_mean(spec) or "give a path to an inventory file or a directory of them",
                 )
             )
     if problems:

@@ -23,7 +23,8 @@
     filters.addEventListener("change", apply);
   }
   window.addEventListener("beforeprint", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
+    // inventory names stay collapsed on a large estate: the PDF shows their counts
+    Array.prototype.forEach.call(document.querySelectorAll("details:not(.names-closed)"), function (d) { d.open = true; });
     Array.prototype.forEach.call(document.querySelectorAll("[data-finding]"), function (row) { row.hidden = false; });
   });
 }());

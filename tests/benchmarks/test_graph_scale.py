@@ -40,7 +40,9 @@ def test_the_benchmark_runs_and_finds_every_planted_violation() -> None:
     assert completed.returncode == 0, completed.stderr[-3000:]
     row = next(line for line in completed.stdout.splitlines() if line.startswith("| 1,0"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[-1] == "7 of 7"
+    assert cells[-3] == "7 of 7"
+    assert cells[-2].endswith(" MB"), "the size of report.html is in the table"
+    assert cells[-1].endswith(" s"), "so is the time Chromium takes to open it"
     # the rules' traversals were counted and re-run bare: 15 for the path rules, and one per
     # class the estate holds (8) for the classes data carries downstream
     assert cells[11].endswith("(23 BFS)")

@@ -12,7 +12,7 @@ import pytest
 
 from audit.report import Report
 from reports import junit, markdown, sarif
-from tests.conftest import EXAMPLE_ORG, FIXTURES, LEAKS, audit_sources
+from tests.conftest import EXAMPLE_ORG, FIXTURES, LEAKS, audit_sources, invoke
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
 TF = FIXTURES / "terraform"
@@ -92,3 +92,17 @@ def test_markdown_summary_is_short_and_escaped(tmp_path: Path) -> None:
     assert "*can-read* → `ops-readall-role`" in text
     report.organisation = "Evil | <script>"
     assert "Evil \\| &lt;script&gt;" in markdown.render(report).decode()
+
+
+def test_report_md_points_only_at_the_reports_the_run_wrote(tmp_path: Path) -> None:
+    alone = tmp_path / "alone"
+    assert invoke("run", str(EXAMPLE_ORG), "--out", str(alone), "--format", "md").exit_code == 0
+    text = (alone / "report.md").read_text()
+    assert "report.html" not in text
+    assert "report.json" not in text.replace("--format json", "")
+    assert "the only report this run wrote" in text
+    both = tmp_path / "both"
+    assert invoke("run", str(EXAMPLE_ORG), "--out", str(both), "--format", "md,html").exit_code == 0
+    text = (both / "report.md").read_text()
+    assert "Full evidence: report.html." in text
+    assert "report.json" not in text

@@ -104,9 +104,18 @@ def _section_ids(report: Report) -> list[str]:
     return [dict(attrs)["id"] or "" for tag, attrs in parsed.tags if tag == "section"]
 
 
-def test_sections_follow_the_audit_structure() -> None:
+def test_findings_come_before_the_inventory_and_the_sign_off_last() -> None:
     report = audit_sources(EXAMPLE_ORG)
-    assert _section_ids(report) == ["summary", "scope", "observe", "orient", "decide", "act"]
+    assert _section_ids(report) == [
+        "summary",
+        "decide",
+        "act",
+        "limitations",
+        "scope",
+        "observe",
+        "orient",
+        "attestation",
+    ]
 
 
 def test_claims_link_to_findings_and_findings_show_their_path() -> None:
