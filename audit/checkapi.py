@@ -58,7 +58,17 @@ class Observation(BaseModel):
     total: int
 
 
-Outcome = Finding | CoverageGap | Observation
+class Routes(BaseModel):
+    """Every route of a path rule (see :mod:`audit.graph.violations`), for report.json."""
+
+    rule: str = ""
+    edges: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    pair_count: int
+    cut: list[str]
+
+
+Outcome = Finding | CoverageGap | Observation | Routes
 Evaluate = Callable[["CheckContext[Any]"], Iterable[Outcome]]
 
 
@@ -128,6 +138,8 @@ class CheckContext(Generic[P]):
         severity: Severity | None = None,
         details: dict[str, Any] | None = None,
         claims: Iterable[str] | None = None,
+        remediation: str | None = None,
+        cut_edge: dict[str, str] | None = None,
     ) -> Finding:
         """A finding of this check; potential findings sit one severity step lower.
 
@@ -146,8 +158,9 @@ class CheckContext(Generic[P]):
             kind=kind,
             path=path_of(violation) if violation else [],
             evidence=(path_evidence(violation) if violation else []) + extra,
-            remediation=self.check.remediation,
+            remediation=remediation or self.check.remediation,
             details=details or {},
+            cut_edge=cut_edge,
         )
 
     def gap(self, scope: str, reason: str) -> CoverageGap:
@@ -206,6 +219,8 @@ class CheckContext(Generic[P]):
         qualifier: str = "",
         details: dict[str, Any] | None = None,
         claims: Iterable[str] | None = None,
+        remediation: str | None = None,
+        cut_edge: dict[str, str] | None = None,
     ) -> Finding:
         """A finding about one node's own facts: the path is the node, carrying the evidence."""
         cited = list(evidence)

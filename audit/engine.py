@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import audit
-from audit.checkapi import Check, CheckContext, Observation, matching
+from audit.checkapi import Check, CheckContext, Observation, Routes, matching
 from audit.compliance import Framework
 from audit.coverage import CoverageGap
 from audit.engagement import Engagement
@@ -38,6 +38,7 @@ from audit.report import (
     InputInfo,
     ObservationOut,
     Report,
+    RoutesOut,
     RunInfo,
     SeverityCounts,
     StatedValue,
@@ -86,6 +87,7 @@ class Evaluation:
     gaps: list[CoverageGap] = field(default_factory=list)
     runs: list[CheckRun] = field(default_factory=list)
     observations: list[ObservationOut] = field(default_factory=list)
+    violations: list[RoutesOut] = field(default_factory=list)
 
 
 @contextmanager
@@ -207,6 +209,7 @@ def evaluate(
         result.observations.extend(
             ObservationOut(check=check_id, **o.model_dump()) for o in outcomes if isinstance(o, Observation)
         )
+        result.violations.extend(RoutesOut(check=check_id, **o.model_dump()) for o in outcomes if isinstance(o, Routes))
         result.runs.append(_run_record(check, selected.claim_ids, "ran", len(found)))
     result.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.id))
     return result
@@ -305,6 +308,7 @@ def assemble(
         checks=evaluation.runs,
         scope=describe_scope(inventory, graph, [_route_keys(f) for f in evaluation.findings if not f.waived]),
         observations=evaluation.observations,
+        violations=evaluation.violations,
         waivers=Waivers(
             file=config.waivers_file,
             applied={fid: WaiverOut(**w.model_dump(mode="json")) for fid, w in outcome.applied.items()},

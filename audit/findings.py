@@ -70,6 +70,9 @@ class Finding(BaseModel):
     waived: bool = False
     waiver: dict[str, Any] | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    # path rules: the edge of the minimum cut this finding stands for (id, source, kind,
+    # target, location: where it is stated), the place to fix every route that crosses it
+    cut_edge: dict[str, str] | None = None
 
 
 def path_of(violation: Violation) -> list[PathHop]:

@@ -118,6 +118,33 @@ class ObservationOut(_Model):
     total: int
 
 
+class RouteEdgeOut(_Model):
+    id: str  # stable: from (source node, kind, target node)
+    source: str
+    kind: str
+    target: str
+    declared: bool  # on a route of declared edges only
+
+
+class RoutePairOut(_Model):
+    source: str
+    sink: str
+    declared: bool
+
+
+class RoutesOut(_Model):
+    """Every route of one path rule: the edges on some route from its sources to its sinks,
+    and the (source, sink) pairs they connect. ``rule`` names the gate of an only-through
+    rule, or the tenant pair of tenant isolation."""
+
+    check: str
+    rule: str = ""
+    edges: list[RouteEdgeOut] = Field(default_factory=list)
+    pairs: list[RoutePairOut] = Field(default_factory=list)
+    pair_count: int = 0
+    cut: list[str] = Field(default_factory=list)  # the edge ids of the minimum cut (one finding each)
+
+
 class WaiverOut(_Model):
     finding: str
     reason: str
@@ -157,6 +184,8 @@ class Report(_Model):
     scope: dict[str, Any] = Field(default_factory=dict)
     conflicts: list[ConflictOut] = Field(default_factory=list)
     observations: list[ObservationOut] = Field(default_factory=list)
+    # the whole violation of every path rule (ISO-*): what `diff` judges routes by
+    violations: list[RoutesOut] = Field(default_factory=list)
     waivers: Waivers = Field(default_factory=Waivers)
     # What the content checks read: datasets, objects, rows, sampling and its confidence.
     content: dict[str, Any] | None = None

@@ -10,11 +10,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.checkapi import Check, CheckContext, NoParams, Outcome
+from audit.checkapi import Check, CheckContext, NoParams, Outcome, Routes
 from audit.coverage import CoverageGap
 from audit.graph.classes import holding_store_ids
-from audit.graph.model import NodeType
-from audit.graph.rules import Violation, no_path, only_through, tenant_isolation
+from audit.graph.compiled import IntArray
+from audit.graph.model import DataGraph, NodeType
+from audit.graph.rules import Violation, _holding, tenant_isolation
+from audit.graph.violations import rule_violation
+from checks.routes import cut_findings, routes_outcome, stated_at
 
 TRAINING_CHECKS = ("ISO-001", "ISO-002", "ISO-003", "ISO-004", "ISO-005")
 
@@ -80,16 +83,7 @@ def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
     sources = graph.class_store_ids(ctx.params.from_classes)
     sinks = graph.training_sinks()
     yield from _training_scope(ctx, len(sources), sinks)
-    for violation in no_path(graph, sources, sinks):
-        source, sink = _name(violation.source), _name(violation.target)
-        classes = ", ".join(c for c in graph.node(violation.source)["classes"] if c in ctx.params.from_classes)
-        yield ctx.finding(
-            endpoints=(violation.source, violation.target),
-            kind=violation.kind,
-            violation=violation,
-            message=f"{source} ({classes}) reaches training sink {sink}: {_describe(violation)}",
-            details={"source": source, "sink": sink, "classes": classes.split(", ")},
-        )
+    yield from cut_findings(ctx, sources, _numbers(graph, sinks), None, advice=_ADVICE.get(ctx.check.id, ""))
 
 
 def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[Outcome]:
@@ -120,16 +114,18 @@ def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[O
                 f"the {voided.gate} gate marked on principal {voided.principal} is not applied: {voided.reason}; "
                 "every route through it is checked like any other (remove the mark, or the other use of the role)",
             )
-    for gate, violation in only_through(graph, sources, sinks, ctx.params.through):
-        source, sink = _name(violation.source), _name(violation.target)
-        yield ctx.finding(
-            endpoints=(violation.source, violation.target, gate),
-            kind=violation.kind,
-            violation=violation,
+    sink_ids = _numbers(graph, sinks)
+    for gate in ctx.params.through:
+        origins = sources[~_holding(graph, "passed_gates", gate)[sources]]
+        yield from cut_findings(
+            ctx,
+            origins,
+            sink_ids,
+            _holding(graph, "gates", gate),
+            rule=gate,
             title=f"{ctx.check.title}: bypasses {gate}",
-            message=f"{source} reaches training sink {sink} without passing a {gate} gate: {_describe(violation)}",
-            details={"source": source, "sink": sink, "bypassed_gate": gate},
             claims=ctx.params.gate_claims.get(gate),
+            advice=f"Route the data through the {gate} job instead.",
         )
 
 
@@ -157,9 +153,15 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
             "fewer than two tenants own stores: tenant isolation cannot be demonstrated "
             "(set 'tenant' on each tenant's stores and principals)",
         )
+    stores, owned = _tenant_nodes(graph)
     for result in tenant_isolation(graph):
         violation = result.violation
         reached = [_name(n) for n in result.reached]
+        pair = f"{result.from_tenant}->{result.to_tenant}"
+        found = rule_violation(graph, stores[result.from_tenant], owned[result.to_tenant])
+        yield routes_outcome(found, pair)
+        cuts = [e for c in found.cuts for e in (c.edge, *found.also_cut.get(c.edge.id, ()))]
+        first = found.cuts[0] if found.cuts else None
         yield ctx.finding(
             endpoints=(f"tenant:{result.from_tenant}", f"tenant:{result.to_tenant}"),
             kind=violation.kind,
@@ -173,7 +175,25 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
                 "to_tenant": result.to_tenant,
                 "reached": reached[:50],
                 "reached_count": len(reached),
+                "cut_edges": [
+                    {"id": e.id, "source": _name(e.source), "kind": e.kind, "target": _name(e.target)} for e in cuts
+                ],
             },
+            cut_edge=None
+            if first is None
+            else {
+                "id": first.edge.id,
+                "source": _name(first.edge.source),
+                "kind": first.edge.kind,
+                "target": _name(first.edge.target),
+                "location": stated_at(graph.evidence(first.eid)),
+            },
+            remediation=ctx.check.remediation
+            + (
+                " Cut here: " + "; ".join(f"{_name(e.source)} -{e.kind}-> {_name(e.target)}" for e in cuts) + "."
+                if cuts
+                else ""
+            ),
         )
 
 
@@ -197,22 +217,46 @@ def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
     # a store that holds classes only by derivation (a copy of classified data) is not unknown
     derived = holding_store_ids(graph, graph.inventory.data_classes)
     unknown = unknown[~np.isin(unknown, derived)]
-    for violation in no_path(graph, unknown, graph.training_sinks()):
-        source, sink = _name(violation.source), _name(violation.target)
-        yield ctx.finding(
-            endpoints=(violation.source, violation.target),
-            kind=violation.kind,
-            violation=violation,
-            message=f"unclassified store {source} reaches training sink {sink}; what it holds is unknown: "
-            f"{_describe(violation)}",
-            details={"source": source, "sink": sink},
-        )
+    sinks = _numbers(graph, graph.training_sinks())
+    outcomes = list(cut_findings(ctx, unknown, sinks, None, advice="Classify the store (set 'classes') first."))
+    yield from outcomes
+    reaching = sorted({pair["source"] for o in outcomes if isinstance(o, Routes) for pair in o.pairs})
+    for source in reaching:
         yield CoverageGap(
             scope=f"store:{source}",
-            reason=f"store {source} is unclassified and reaches training sink {sink}: whether it holds "
+            reason=f"store {source} is unclassified and reaches a training sink: whether it holds "
             "client data is unknown (give it 'classes')",
             checks=TRAINING_CHECKS,
         )
+
+
+def _tenant_nodes(graph: DataGraph) -> tuple[dict[str, IntArray], dict[str, IntArray]]:
+    """Per tenant, its stores and every node it owns (stores and principals), as compiled
+    numbers."""
+    rank = graph.compiled.rank
+    tenants = graph.column("tenant")
+    is_store = graph.type_mask(NodeType.STORE)
+    stores: dict[str, list[int]] = {}
+    owned: dict[str, list[int]] = {}
+    for index, tenant in enumerate(tenants):
+        if tenant is None:
+            continue
+        owned.setdefault(tenant, []).append(int(rank[index]))
+        if is_store[index]:
+            stores.setdefault(tenant, []).append(int(rank[index]))
+    as_arrays = {t: np.asarray(v, dtype=np.int64) for t, v in stores.items()}
+    return as_arrays, {t: np.asarray(v, dtype=np.int64) for t, v in owned.items()}
+
+
+def _numbers(graph: DataGraph, keys: list[str]) -> IntArray:
+    index = graph.compiled.index
+    return np.fromiter(map(index.__getitem__, keys), np.int64, len(keys))
+
+
+_ADVICE = {
+    "ISO-001": "Keep API data in serving accounts only.",
+    "ISO-002": "Derived datasets of tenant data must stay out of training inputs.",
+}
 
 
 CHECKS = (
