@@ -10,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from audit.cli.common import FAIL_ON, handles_errors, load_waiver_option, main, stdout, waiver_options, warn_expired
+from audit.diff import CLAIM_GATES
 from audit.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem, UsageError
 from audit.findings import Finding
 from audit.report import Report
@@ -80,13 +81,27 @@ def _find(findings: Sequence[Finding], wanted: str) -> Finding:
     type=click.Choice(FAIL_ON),
     default="high",
     show_default=True,
-    help="Exit 1 when a new finding at or above this severity is not waived.",
+    help="Exit 1 when, at or above this severity and not waived, a finding is new or rose, or a path rule "
+    "has a new route (edge or source-sink pair) or one now in use; a claim that got worse fails too.",
+)
+@click.option(
+    "--fail-on-claims",
+    type=click.Choice(CLAIM_GATES),
+    default="contradicted",
+    show_default=True,
+    help="Exit 1 when a claim got worse and now stands at or above this verdict (accepted risk never does).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
 @waiver_options
 @handles_errors
 def diff(
-    base_path: str, head_path: str, fail_on: str, fmt: str, waivers_file: str | None, ignore_waivers: bool
+    base_path: str,
+    head_path: str,
+    fail_on: str,
+    fail_on_claims: str,
+    fmt: str,
+    waivers_file: str | None,
+    ignore_waivers: bool,
 ) -> None:
     """Compare two report.json files: the findings HEAD introduces and those it resolves."""
     from audit.diff import diff_reports
@@ -100,8 +115,8 @@ def diff(
     result = diff_reports(base, head, waivers)
     warn_expired(result.expired_waivers)
     renderer = {"text": render_text, "md": render_markdown, "json": render_json}[fmt]
-    sys.stdout.buffer.write(renderer(result, fail_on))
-    sys.exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+    sys.stdout.buffer.write(renderer(result, fail_on, fail_on_claims))
+    sys.exit(EXIT_FINDINGS if result.fails(fail_on, fail_on_claims) else EXIT_OK)
 
 
 @main.command()
