@@ -17,17 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from audit.findings import SEVERITIES, Finding, lowered, severity_rank
-from audit.report import Report, RoutesOut
-from audit.waivers import Waiver, apply_waivers
+from audit.report import CLAIM_GATES, VERDICT_RANK, Report, RoutesOut, claim_fails
 
-# how bad a claim verdict is: a move up this scale fails the gate
-VERDICT_RANK = {
-    "no-evidence-contradicting": 0,
-    "accepted-risk": 1,
-    "insufficient-evidence": 2,
-    "at-risk": 3,
-    "contradicted": 4,
-}
+__all__ = ["CLAIM_GATES", "ClaimChange", "ReportDiff", "RouteChange", "diff_reports"]
+from audit.waivers import Waiver, apply_waivers
 
 
 @dataclass
@@ -85,16 +78,6 @@ class ReportDiff:
 
     def fails(self, fail_on: str, fail_on_claims: str = "contradicted") -> bool:
         return bool(self.failing(fail_on) or self.failing_routes(fail_on) or self.worse_claims(fail_on_claims))
-
-
-CLAIM_GATES = ("contradicted", "at-risk", "insufficient-evidence", "none")
-
-
-def claim_fails(verdict: str, gate: str) -> bool:
-    """Does a claim verdict fail a claims gate (``--fail-on-claims``)?"""
-    if gate == "none" or verdict == "accepted-risk":
-        return False
-    return VERDICT_RANK.get(verdict, 0) >= VERDICT_RANK.get(gate, 99)
 
 
 def diff_reports(base: Report, head: Report, waivers: tuple[Waiver, ...] = (), today: date | None = None) -> ReportDiff:

@@ -21,7 +21,7 @@ from audit.checkapi import Check, CheckContext, Observation, Routes, matching
 from audit.compliance import Framework
 from audit.coverage import CoverageGap
 from audit.engagement import Engagement
-from audit.findings import SEVERITIES, Finding
+from audit.findings import SEVERITIES, Finding, severity_rank
 from audit.graph.access import AccessDeriver
 from audit.graph.build import build_graph
 from audit.graph.model import DataGraph
@@ -35,6 +35,7 @@ from audit.report import (
     ConflictOut,
     Coverage,
     Gap,
+    Gate,
     InputInfo,
     ObservationOut,
     Report,
@@ -47,6 +48,7 @@ from audit.report import (
     Verdict,
     WaiverOut,
     Waivers,
+    claim_fails,
 )
 from audit.scope import describe_scope, observed
 from audit.sources import SourceOptions, load_inventory
@@ -79,6 +81,8 @@ class AuditConfig:
     frameworks: tuple[Framework, ...] = ()  # compliance mappings (checks/mappings, --mapping)
     base_dir: Path = field(default_factory=Path.cwd)  # paths in the report are relative to it
     on_stage: Callable[[str], None] | None = None  # told as each stage starts (the CLI's progress)
+    fail_on: str = "high"  # the gate: findings at or above this severity fail the run
+    fail_on_claims: str = "contradicted"  # ...and claims at or above this verdict
 
 
 @dataclass
@@ -228,13 +232,17 @@ def _run_record(check: Check, claim_ids: Iterable[str], status: Literal["ran", "
 
 
 def claim_verdict(findings: Sequence[Finding], gaps: Sequence[Gap]) -> Verdict:
-    """Contradicted by a declared violation; at risk with potential ones only; otherwise
-    insufficient evidence when a gap touches the claim, else no evidence contradicting."""
+    """Contradicted by a declared violation; at risk with potential ones only; accepted risk
+    when every contradicting finding is waived (never "no evidence contradicting": there is
+    such evidence); otherwise insufficient evidence when a gap touches the claim, else no
+    evidence contradicting."""
     active = [f for f in findings if not f.waived]
     if any(f.kind == "declared" for f in active):
         return "contradicted"
     if active:
         return "at-risk"
+    if findings:
+        return "accepted-risk"
     if gaps:
         return "insufficient-evidence"
     return "no-evidence-contradicting"
@@ -275,15 +283,28 @@ def assemble(
         in_claim = [f for f in evaluation.findings if spec.id in f.claim_ids]
         claim_gaps = [g for g in gaps if spec.id in g.claim_ids]
         verdict = claim_verdict(in_claim, claim_gaps)
+        accepted = (
+            [WaiverOut(**outcome.applied[f.id].model_dump(mode="json")) for f in in_claim if f.id in outcome.applied]
+            if verdict == "accepted-risk"
+            else []
+        )
+        statement = f"{VERDICT_WORDS[verdict]}: {spec.text[0].lower()}{spec.text[1:]}"
+        if accepted:
+            statement += (
+                " ("
+                + "; ".join(f"{w.finding} waived by {w.owner} until {w.expires}: {w.reason}" for w in accepted)
+                + ")"
+            )
         claims.append(
             ClaimResult(
                 id=spec.id,
                 text=spec.text,
                 verdict=verdict,
-                statement=f"{VERDICT_WORDS[verdict]}: {spec.text[0].lower()}{spec.text[1:]}",
+                statement=statement,
                 finding_ids=[f.id for f in in_claim],
                 checks=suite.claim_checks(spec.id),
                 gaps=[f"{g.scope}: {g.reason}" for g in claim_gaps],
+                waivers=accepted,
             )
         )
     report = Report(
@@ -301,7 +322,7 @@ def assemble(
             else "",
         ),
         organisation=inventory.organisation,
-        summary=_summary(evaluation.findings, claims),
+        summary=_summary(evaluation.findings, claims, config.fail_on, config.fail_on_claims),
         claims=claims,
         findings=evaluation.findings,
         coverage=Coverage(gaps=gaps, observed=observed(inventory, graph)),
@@ -365,7 +386,9 @@ def _unique(gaps: list[Gap]) -> list[Gap]:
     return list(seen.values())
 
 
-def _summary(findings: Sequence[Finding], claims: Sequence[ClaimResult]) -> Summary:
+def _summary(findings: Sequence[Finding], claims: Sequence[ClaimResult], fail_on: str, fail_on_claims: str) -> Summary:
+    """The run's verdict is "fail" exactly when it exits 1: a finding at or above the gate's
+    severity that is not waived, or a claim at or above its claims gate."""
     active = SeverityCounts()
     waived = SeverityCounts()
     for finding in findings:
@@ -374,13 +397,39 @@ def _summary(findings: Sequence[Finding], claims: Sequence[ClaimResult]) -> Summ
     by_verdict: dict[str, int] = {}
     for claim in claims:
         by_verdict[claim.verdict] = by_verdict.get(claim.verdict, 0) + 1
+    threshold = severity_rank(fail_on)
+    failing = [f for f in findings if threshold and not f.waived and severity_rank(f.severity) >= threshold]
+    failing_claims = [c.id for c in claims if claim_fails(c.verdict, fail_on_claims)]
+    reasons = []
+    if failing:
+        reasons.append(f"{len(failing)} finding{'s' if len(failing) != 1 else ''} at or above {fail_on}")
+    if failing_claims:
+        reasons.append(
+            f"claim{'s' if len(failing_claims) != 1 else ''} {', '.join(failing_claims)} at or above {fail_on_claims}"
+        )
     verdicts = {c.verdict for c in claims}
-    if verdicts & {"contradicted", "at-risk"} or any(not f.waived for f in findings):
+    if reasons:
         verdict = "fail"
+        decided = "fails the gate: " + "; ".join(reasons)
     elif "insufficient-evidence" in verdicts or not claims:
         verdict = "incomplete"
+        decided = (
+            f"passes the gate (no finding at or above {fail_on}, no claim at or above {fail_on_claims}), "
+            "but a claim lacks evidence"
+        )
+    elif verdicts & {"contradicted", "at-risk"} or any(not f.waived for f in findings):
+        verdict = "at-risk"
+        decided = (
+            f"passes the gate (no finding at or above {fail_on}, no claim at or above {fail_on_claims}), "
+            "but findings below it stand"
+        )
     else:
         verdict = "pass"
+        decided = f"passes the gate: no finding at or above {fail_on}, no claim at or above {fail_on_claims}"
     return Summary(
-        verdict=verdict, findings_by_severity=active, waived_by_severity=waived, claims_by_verdict=by_verdict
+        verdict=verdict,
+        gate=Gate(fail_on=fail_on, fail_on_claims=fail_on_claims, decided_by=decided),
+        findings_by_severity=active,
+        waived_by_severity=waived,
+        claims_by_verdict=by_verdict,
     )

@@ -18,15 +18,37 @@ from audit.findings import Finding
 
 SCHEMA = "tenant-audit/report@1"
 
-Verdict = Literal["contradicted", "at-risk", "no-evidence-contradicting", "insufficient-evidence"]
-SummaryVerdict = Literal["pass", "fail", "incomplete"]
+Verdict = Literal["contradicted", "at-risk", "accepted-risk", "no-evidence-contradicting", "insufficient-evidence"]
+# fail: the run exits 1 (the gate decided it); at-risk: it passes the gate, yet a claim is at
+# risk or a finding below the gate stands; incomplete: a claim lacks evidence; pass: none of these
+SummaryVerdict = Literal["pass", "fail", "at-risk", "incomplete"]
 
 VERDICT_WORDS: dict[str, str] = {
     "contradicted": "Evidence contradicts the claim",
     "at-risk": "The claim is at risk: the configuration permits a violation, none is known to occur",
     "no-evidence-contradicting": "No evidence contradicting the claim",
     "insufficient-evidence": "Insufficient evidence to assess the claim",
+    "accepted-risk": "Evidence contradicts the claim, and the organisation has accepted the risk",
 }
+
+
+# how bad a claim verdict is (diff fails on a move up this scale, at or above the claims gate)
+VERDICT_RANK = {
+    "no-evidence-contradicting": 0,
+    "accepted-risk": 1,
+    "insufficient-evidence": 2,
+    "at-risk": 3,
+    "contradicted": 4,
+}
+CLAIM_GATES = ("contradicted", "at-risk", "insufficient-evidence", "none")
+
+
+def claim_fails(verdict: str, gate: str) -> bool:
+    """Does a claim verdict fail a claims gate (``--fail-on-claims``)? Accepted risk never
+    does: someone with the authority to has signed it."""
+    if gate == "none" or verdict == "accepted-risk":
+        return False
+    return VERDICT_RANK.get(verdict, 0) >= VERDICT_RANK.get(gate, 99)
 
 
 class _Model(BaseModel):
@@ -64,11 +86,28 @@ class SeverityCounts(_Model):
     low: int = 0
 
 
+class Gate(_Model):
+    """What decides the run's verdict and exit code: findings at or above ``fail_on`` (not
+    waived) and claims at or above ``fail_on_claims``; ``decided_by`` says which did."""
+
+    fail_on: str = "high"
+    fail_on_claims: str = "contradicted"
+    decided_by: str = ""
+
+
 class Summary(_Model):
     verdict: SummaryVerdict
+    gate: Gate = Field(default_factory=Gate)
     findings_by_severity: SeverityCounts
     waived_by_severity: SeverityCounts = Field(default_factory=SeverityCounts)
     claims_by_verdict: dict[str, int] = Field(default_factory=dict)
+
+
+class WaiverOut(_Model):
+    finding: str
+    reason: str
+    owner: str
+    expires: str
 
 
 class ClaimResult(_Model):
@@ -79,6 +118,8 @@ class ClaimResult(_Model):
     finding_ids: list[str] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list)
     gaps: list[str] = Field(default_factory=list)
+    # accepted-risk: the waivers that accept each contradicting finding
+    waivers: list[WaiverOut] = Field(default_factory=list)
 
 
 class Gap(_Model):
@@ -143,13 +184,6 @@ class RoutesOut(_Model):
     pairs: list[RoutePairOut] = Field(default_factory=list)
     pair_count: int = 0
     cut: list[str] = Field(default_factory=list)  # the edge ids of the minimum cut (one finding each)
-
-
-class WaiverOut(_Model):
-    finding: str
-    reason: str
-    owner: str
-    expires: str
 
 
 class Waivers(_Model):

@@ -34,6 +34,7 @@ def render(report: Report) -> bytes:
     counts = report.summary.findings_by_severity
     lines = [
         f"## tenant-audit: {report.summary.verdict.upper()} · {_cell(report.organisation)}",
+        *(["", f"The run {_cell(report.summary.gate.decided_by)}."] if report.summary.gate.decided_by else []),
         "",
         f"Findings: {counts.critical} critical, {counts.high} high, {counts.medium} medium, {counts.low} low"
         f" · waived: {sum(report.summary.waived_by_severity.model_dump().values())}"

@@ -26,20 +26,54 @@ def test_run_on_the_clean_org_prints_verdicts_and_writes_reports(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("variant", "fail_on", "code"),
+    ("variant", "fail_on", "claims", "code"),
     [
-        ("debug-export", "high", 1),  # a declared ISO-004 finding is high
-        ("debug-export", "critical", 0),
-        ("debug-export", "none", 0),
-        ("eval-harness-grant", "high", 1),  # potential ISO-001: critical lowered to high
-        ("eval-harness-grant", "critical", 0),
-        ("unclassified-scratch", "high", 0),  # ISO-007 is medium
-        ("unclassified-scratch", "medium", 1),
+        ("debug-export", "high", "contradicted", 1),  # a declared ISO-004 finding is high
+        # a contradicted claim fails the build unless the claims gate is lowered too (issue 18:
+        # these two read exit 0 before, with a FAIL headline)
+        ("debug-export", "critical", "contradicted", 1),
+        ("debug-export", "none", "contradicted", 1),
+        ("debug-export", "critical", "none", 0),
+        ("debug-export", "none", "none", 0),
+        ("eval-harness-grant", "high", "contradicted", 1),  # potential ISO-001: critical lowered to high
+        ("eval-harness-grant", "critical", "contradicted", 0),  # at-risk is below the claims gate
+        ("eval-harness-grant", "critical", "at-risk", 1),
+        ("unclassified-scratch", "high", "contradicted", 0),  # ISO-007 is medium
+        ("unclassified-scratch", "medium", "contradicted", 1),
     ],
 )
-def test_exit_code_follows_fail_on(tmp_path: Path, variant: str, fail_on: str, code: int) -> None:
-    result = invoke("run", str(EXAMPLE_ORG), str(LEAKS / variant), "--out", str(tmp_path), "--fail-on", fail_on)
+def test_exit_code_follows_fail_on(tmp_path: Path, variant: str, fail_on: str, claims: str, code: int) -> None:
+    result = invoke(
+        "run",
+        str(EXAMPLE_ORG),
+        str(LEAKS / variant),
+        "--out",
+        str(tmp_path),
+        "--fail-on",
+        fail_on,
+        "--fail-on-claims",
+        claims,
+    )
     assert result.exit_code == code, result.stdout + result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["summary"]["verdict"] == "fail") == (code == 1)  # one verdict, one exit code
+    assert report["summary"]["gate"] == {
+        "fail_on": fail_on,
+        "fail_on_claims": claims,
+        "decided_by": report["summary"]["gate"]["decided_by"],
+    }
+    assert ("fails the gate" in report["summary"]["gate"]["decided_by"]) == (code == 1)
+
+
+@pytest.mark.parametrize("variant", sorted(p.name for p in LEAKS.iterdir() if p.is_dir()))
+def test_every_leak_variant_fails_exactly_when_its_headline_says_so(tmp_path: Path, variant: str) -> None:
+    result = invoke("run", str(EXAMPLE_ORG), str(LEAKS / variant), "--out", str(tmp_path), "--format", "json")
+    report = json.loads((tmp_path / "report.json").read_text())
+    contradicted = any(c["verdict"] == "contradicted" for c in report["claims"])
+    assert (report["summary"]["verdict"] == "fail") == (result.exit_code == 1)
+    if contradicted:
+        assert result.exit_code == 1, report["summary"]["gate"]["decided_by"]
+    assert report["summary"]["verdict"] in result.stdout.lower()
 
 
 def test_require_complete_exits_3_when_a_claim_is_unproven(tmp_path: Path) -> None:

@@ -28,8 +28,7 @@ from audit.cli.common import (
 )
 from audit.cli.console import print_failing, print_verdicts, terraform_sources
 from audit.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageError
-from audit.findings import severity_rank
-from audit.report import Report
+from audit.report import CLAIM_GATES, Report
 
 PAPER = ("a4", "letter")  # reports.PAPER_SIZES, without importing the renderers for the help text
 
@@ -87,6 +86,14 @@ PAPER = ("a4", "letter")  # reports.PAPER_SIZES, without importing the renderers
     help="Exit 1 when a finding at or above this severity is not waived.",
 )
 @click.option(
+    "--fail-on-claims",
+    type=click.Choice(CLAIM_GATES),
+    default="contradicted",
+    show_default=True,
+    help="Exit 1 too when a claim's verdict is at or above this one (accepted risk never is); "
+    "'none' leaves the gate to --fail-on alone.",
+)
+@click.option(
     "--require-complete", is_flag=True, help="Exit 3 when any claim is insufficient-evidence (and nothing else failed)."
 )
 @click.option(
@@ -130,6 +137,7 @@ def run(
     out_dir: str,
     formats: str,
     fail_on: str,
+    fail_on_claims: str,
     require_complete: bool,
     engine: str,
     spark_master: str,
@@ -179,6 +187,8 @@ def run(
             engagement=engagement,
             frameworks=frameworks,
             on_stage=progress.stage,
+            fail_on=fail_on,
+            fail_on_claims=fail_on_claims,
         )
         report = run_audit(config, registry.checks)
         progress.stage("writing the reports")
@@ -197,7 +207,8 @@ def run(
     console = stdout()
     for path in written:
         console.print(f"wrote {path}", markup=False)
-    sys.exit(_exit_code(report, fail_on, require_complete))
+    warn_unused(report.waivers.unused)
+    sys.exit(_exit_code(report, require_complete))
 
 
 def content_options(
@@ -225,13 +236,22 @@ def content_options(
     )
 
 
-def _exit_code(report: Report, fail_on: str, require_complete: bool) -> int:
-    threshold = severity_rank(fail_on)
-    if threshold and any(not f.waived and severity_rank(f.severity) >= threshold for f in report.findings):
+def _exit_code(report: Report, require_complete: bool) -> int:
+    """Exit 1 exactly when the report's verdict is "fail" (the gate decided it there)."""
+    if report.summary.verdict == "fail":
         return EXIT_FINDINGS
     if require_complete and any(c.verdict == "insufficient-evidence" for c in report.claims):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def warn_unused(unused: list[Any]) -> None:
+    """A waiver that matched no finding is a stale decision: say so on the console."""
+    for waiver in unused:
+        stderr().print(
+            f"warning: waiver for {waiver.finding} (owner {waiver.owner}) matched no finding of this run",
+            markup=False,
+        )
 
 
 @main.command()

@@ -16,6 +16,7 @@ VERDICT_STYLE = {
     "at-risk": "bold dark_orange",
     "no-evidence-contradicting": "green",
     "insufficient-evidence": "magenta",
+    "accepted-risk": "yellow",
 }
 
 FAILING_SHOWN = 10
@@ -88,7 +89,9 @@ def edge_text(edge: object) -> str:
 
 def print_verdicts(report: Report) -> None:
     console = stdout()
-    table = Table(title=f"{report.organisation}: {report.summary.verdict.upper()}", title_justify="left")
+    gate = report.summary.gate.decided_by
+    title = f"{report.organisation}: {report.summary.verdict.upper()}" + (f" ({gate})" if gate else "")
+    table = Table(title=title, title_justify="left")
     table.add_column("Claim", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Findings", justify="right")

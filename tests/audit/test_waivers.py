@@ -51,8 +51,13 @@ def test_a_waived_finding_stays_in_the_report_but_stops_failing(write_yaml: Writ
     assert report["summary"]["waived_by_severity"]["high"] == 1
     assert report["summary"]["findings_by_severity"]["high"] == 0
     assert report["waivers"]["applied"][fid]["reason"].startswith("evaluation harness")
+    # accepted risk, naming the waiver: never "no evidence contradicting" (issue 18; this
+    # asserted no-evidence-contradicting before, which the report worded as checked and clean)
     claim = next(c for c in report["claims"] if c["id"] == "C1")
-    assert claim["verdict"] == "no-evidence-contradicting"
+    assert claim["verdict"] == "accepted-risk"
+    assert claim["waivers"] == [report["waivers"]["applied"][fid]]
+    assert f"{fid} waived by ml-platform@example.com" in claim["statement"]
+    assert "accepted-risk" in (tmp_path / "out" / "report.md").read_text()
     sarif = json.loads((tmp_path / "out" / "report.sarif").read_text())
     (result_entry,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "ISO-001"]
     assert result_entry["suppressions"][0]["kind"] == "external"

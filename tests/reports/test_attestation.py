@@ -132,7 +132,7 @@ def test_a_bad_audit_info_file_is_an_input_error_naming_it(
 def test_the_limitations_follow_from_the_sources_and_the_gaps(tmp_path: Path) -> None:
     out = tmp_path / "out"
     sources = [str(EXAMPLE_ORG), str(LEAKS / "unclassified-scratch")]
-    assert invoke("run", *sources, "--out", str(out), "--fail-on", "none").exit_code == 0
+    assert invoke("run", *sources, "--out", str(out), "--fail-on", "none", "--fail-on-claims", "none").exit_code == 0
     report = json.loads((out / "report.json").read_text())
     html = (out / "report.html").read_text()
     section = html[html.index('<section id="limitations">') : html.index('<section id="scope">')]
@@ -148,7 +148,8 @@ def test_the_limitations_follow_from_the_sources_and_the_gaps(tmp_path: Path) ->
 def test_with_lineage_the_report_does_not_say_none_was_read(tmp_path: Path) -> None:
     lineage = sorted((REPO / "fixtures").rglob("*.ndjson"))
     assert lineage, "a lineage fixture is needed"
-    assert invoke("run", str(EXAMPLE_ORG), str(lineage[0]), "--out", str(tmp_path), "--fail-on", "none").exit_code == 0
+    gates = ("--fail-on", "none", "--fail-on-claims", "none")
+    assert invoke("run", str(EXAMPLE_ORG), str(lineage[0]), "--out", str(tmp_path), *gates).exit_code == 0
     html = (tmp_path / "report.html").read_text()
     assert "No lineage events were read" not in html
     assert "No live AWS account was read" in html
@@ -175,6 +176,8 @@ def test_no_format_carries_an_absolute_machine_path(tmp_path: Path, monkeypatch:
         "--format",
         "html,json,md,sarif,junit",
         "--fail-on",
+        "none",
+        "--fail-on-claims",
         "none",
     )
     assert result.exit_code == 0, result.stderr
