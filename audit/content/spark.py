@@ -27,19 +27,10 @@ import pandas as pd
 
 from audit.content.datasets import OBJECT, ROW, DataObject, Dataset, ReadFault, Storage, read_chunks
 from audit.content.expectations import GxRunner
+from audit.content.matches import MatchRow, aggregate, count_hit_rows, location_of, shown
 from audit.content.normalise import CANARY, canary_hits, canary_pattern, fingerprints
-from audit.content.scan import (
-    MatchRow,
-    OutcomeBook,
-    Plan,
-    _count_hit_rows,
-    absorb_all,
-    aggregate,
-    finish_dataset,
-    location_of,
-    planned_for,
-    shown,
-)
+from audit.content.outcomes import OutcomeBook, absorb_all, finish_dataset, planned_for
+from audit.content.plan import Plan
 from audit.errors import UsageError
 
 INSTALL_HINT = "install the Spark extra: pip install 'tenant-audit[spark]' (PySpark, and Java 17 or newer)"
@@ -262,7 +253,7 @@ class SparkScan:
             if fingerprint is not None:
                 matches.extend(self._fingerprint_matches(tagged, datasets, F))
             scan_plan.results.matches = aggregate(matches)
-            _count_hit_rows(scan_plan, matches)
+            count_hit_rows(scan_plan, matches)
             scan_plan.results.outcomes = self._expectations(spark, tagged, datasets, F)
         finally:
             tagged.unpersist()
