@@ -188,13 +188,21 @@ def evaluate(
             narrowed = [c for c in selected.claim_ids if c in finding.claim_ids]
             finding.claim_ids = narrowed or list(selected.claim_ids)
         result.findings.extend(found)
-        result.gaps.extend(o for o in outcomes if isinstance(o, CoverageGap))
+        result.gaps.extend(_narrowed(o, selected.claim_ids) for o in outcomes if isinstance(o, CoverageGap))
         result.observations.extend(
             ObservationOut(check=check_id, **o.model_dump()) for o in outcomes if isinstance(o, Observation)
         )
         result.runs.append(_run_record(check, selected.claim_ids, "ran", len(found)))
     result.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.id))
     return result
+
+
+def _narrowed(gap: CoverageGap, claim_ids: Iterable[str]) -> CoverageGap:
+    """A gap a check aims at some of its claims bears only on those the suite maps it to."""
+    if not gap.claims or gap.checks:
+        return gap
+    mapped = set(claim_ids)
+    return gap.model_copy(update={"claims": tuple(c for c in gap.claims if c in mapped)})
 
 
 def _run_record(check: Check, claim_ids: Iterable[str], status: Literal["ran", "failed"], count: int) -> CheckRun:

@@ -12,11 +12,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from audit.checkapi import Check, matching
-from checks import access, content, encryption, erasure, exposure, isolation, retention, separation
+from checks import access, content, encryption, erasure, exposure, isolation, provenance, retention, separation
 
 ENTRY_POINT_GROUP = "tenant_audit.checks"
 SUITES_DIR = Path(__file__).parent / "suites"
-BUILTIN_MODULES = (isolation, retention, encryption, exposure, separation, access, erasure, content)
+BUILTIN_MODULES = (isolation, retention, encryption, exposure, separation, access, erasure, content, provenance)
 
 
 @dataclass

@@ -79,6 +79,10 @@ def location_of(obj: DataObject, row: int) -> str:
     return f"{display(obj.uri)}#row={row}"
 
 
+def locate_in(objects: Sequence[DataObject], obj_index: int, row: int) -> str:
+    return location_of(objects[obj_index], row)
+
+
 def count_hit_rows(scan_plan: Plan, matches: Sequence[MatchRow]) -> None:
     rows: dict[str, set[tuple[int, int]]] = {}
     for match in matches:

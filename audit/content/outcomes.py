@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from audit.content.datasets import OBJECT, ROW, DataObject, Dataset
+from audit.content.detectors import confirmer
 from audit.content.expectations import named_columns, plan
 from audit.content.matches import location_of, shown
-from audit.content.normalise import CONFIRMERS, digest, normalise_text
+from audit.content.normalise import digest, normalise_text
 from audit.content.plan import Plan
 from audit.content.results import EXAMPLES, ContentGap, Example, ExpectationOutcome
 
@@ -44,7 +45,7 @@ class OutcomeBook:
             return str(result["error"])
         outcome.evaluated += int(result.get("element_count") or 0)
         outcome.missing += int(result.get("missing_count") or 0)
-        confirm = CONFIRMERS.get(spec.confirm) if spec.confirm else None
+        confirm = confirmer(spec.confirm, spec.regions)
         regex = re.compile(spec.kwargs["regex"]) if spec.report == "matches" else None
         rows: list[tuple[int, int, Any]] = []
         for item in result.get("unexpected_index_list") or []:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,8 @@ import pandas as pd
 from audit.content.bloom import ScalableBloomFilter
 from audit.content.datasets import OBJECT, ROW, DataObject, Dataset, ReadFault, Storage
 from audit.content.expectations import GxRunner
-from audit.content.matches import MatchRow, aggregate, count_hit_rows, location_of, shown
+from audit.content.labels import CensusBook, count_chunk
+from audit.content.matches import MatchRow, aggregate, count_hit_rows, locate_in, location_of, shown
 from audit.content.normalise import CANARY, canary_hits, canary_pattern, digest, fingerprints
 from audit.content.outcomes import OutcomeBook, absorb_all, finish_dataset, planned_for
 from audit.content.plan import Plan
@@ -42,26 +44,17 @@ class PandasScan:
         fingerprint = scan_plan.fingerprint
         canaries = scan_plan.canaries()
         pattern = canary_pattern(canaries)
-        bloom = ScalableBloomFilter() if fingerprint else None
         readable_protected = [d for d in scan_plan.protected if d.objects]
-        for dataset in readable_protected:  # 1. fingerprints of the protected records
-            assert fingerprint is not None
-            assert bloom is not None
-            own = canary_pattern(dataset.canaries)
-            seen: set[str] = set()
-            for _, chunk in self._chunks(dataset, 1.0):
-                prints = fingerprints(chunk.frame, chunk.text_columns, fingerprint.min_chars, fingerprint.records)
-                bloom.add(prints["hash"].to_numpy(dtype=np.uint64))
-                if own is not None:
-                    seen.update(canary_hits(chunk.frame, chunk.text_columns, own)["canary"])
-            scan_plan.stats[(dataset.store, dataset.role)].canaries_seen = len(seen)
+        bloom = self._protected_prints(readable_protected, fingerprint) if fingerprint else None
         runner = GxRunner("pandas") if scan_plan.suites else None
         book = OutcomeBook(self.options.show_values)
+        census = CensusBook(scan_plan.label_columns)
         candidates: list[pd.DataFrame] = []
         candidate_count = 0
         matches: list[MatchRow] = []
         for dataset in [d for d in scan_plan.training if d.objects]:  # 2. the training records
             columns_seen: set[str] = set()
+            locate = partial(locate_in, dataset.objects)
             for obj, chunk in self._chunks(dataset, self.options.sample_rate):
                 frame = chunk.frame
                 columns = [c for c in frame.columns if c not in (OBJECT, ROW)]
@@ -83,6 +76,8 @@ class PandasScan:
                             )
                 if fingerprint is not None and pattern is not None:
                     matches.extend(self._canaries(frame, chunk.text_columns, pattern, canaries, dataset, obj))
+                if dataset.store in scan_plan.label_columns:
+                    census.absorb(dataset.store, count_chunk(frame, scan_plan.label_columns[dataset.store]), locate)
                 if runner is not None:
                     planned, missing = planned_for(scan_plan, columns, chunk.text_columns)
                     if missing:
@@ -91,11 +86,27 @@ class PandasScan:
                         frame = frame.assign(**dict.fromkeys(missing))
                     absorb_all(scan_plan, book, runner.validate(frame, planned), planned, dataset)
             finish_dataset(scan_plan, book, dataset, columns_seen)
+            census.saw(dataset.store, columns_seen)
         if candidates and fingerprint is not None:  # 3. exact re-check against the protected records
             matches.extend(self._recheck(pd.concat(candidates, ignore_index=True), readable_protected, fingerprint))
         scan_plan.results.matches = aggregate(matches)
         scan_plan.results.outcomes = book.results()
+        scan_plan.results.labels = census.results()
         count_hit_rows(scan_plan, matches)
+
+    def _protected_prints(self, readable: list[Dataset], fingerprint: FingerprintRequest) -> ScalableBloomFilter:
+        """1. The fingerprints of the protected records, and their own canaries seen."""
+        bloom = ScalableBloomFilter()
+        for dataset in readable:
+            own = canary_pattern(dataset.canaries)
+            seen: set[str] = set()
+            for _, chunk in self._chunks(dataset, 1.0):
+                prints = fingerprints(chunk.frame, chunk.text_columns, fingerprint.min_chars, fingerprint.records)
+                bloom.add(prints["hash"].to_numpy(dtype=np.uint64))
+                if own is not None:
+                    seen.update(canary_hits(chunk.frame, chunk.text_columns, own)["canary"])
+            self.plan.stats[(dataset.store, dataset.role)].canaries_seen = len(seen)
+        return bloom
 
     def _canaries(
         self,

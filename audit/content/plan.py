@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from audit.content.datasets import Dataset, ReadFault, Storage, display, plan_datasets
 from audit.content.expectations import SuiteFile, load_suite_file
 from audit.content.normalise import digest, normalise_text
-from audit.content.requests import ContentOptions, ContentRequest, ExpectationRequest, FingerprintRequest
+from audit.content.requests import (
+    ContentOptions,
+    ContentRequest,
+    ExpectationRequest,
+    FingerprintRequest,
+    LabelRequest,
+)
 from audit.content.results import ContentGap, ContentResults, DatasetStats
 from audit.inventory import Inventory
 
@@ -25,10 +31,12 @@ class Plan:
     options: ContentOptions
     results: ContentResults
     stats: dict[tuple[str, str], DatasetStats] = field(default_factory=dict)
+    label_checks: tuple[str, ...] = ()
+    label_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # training store -> census columns
 
     @property
     def training_checks(self) -> tuple[str, ...]:
-        checks = [check for check, _ in self.suites]
+        checks = [check for check, _ in self.suites] + list(self.label_checks)
         if self.fingerprint is not None:
             checks.append(self.fingerprint.check)
         return tuple(sorted(set(checks)))
@@ -91,6 +99,12 @@ def prepare(
         else []
     )
     results = ContentResults(engine=options.engine, show_values=options.show_values)
+    label_requests = [r for r in requests if isinstance(r, LabelRequest)]
+    label_columns = {
+        store.id: tuple(sorted({c for r in label_requests for c in r.columns_of(store.id)}))
+        for store in training_stores
+        if label_requests
+    }
     scan_plan = Plan(
         protected=plan_datasets(inventory, "protected", sorted(protected_stores, key=lambda s: s.id)),
         training=plan_datasets(inventory, "training", sorted(training_stores, key=lambda s: s.id)),
@@ -98,6 +112,8 @@ def prepare(
         suites=suites,
         options=options,
         results=results,
+        label_checks=tuple(sorted({r.check for r in label_requests})),
+        label_columns=label_columns,
     )
     for dataset in [*scan_plan.protected, *scan_plan.training]:
         rate = options.sample_rate if dataset.role == "training" else 1.0

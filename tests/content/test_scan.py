@@ -23,8 +23,11 @@ EXPECTED = {
         ("C3",),
         "1 record of consumer-chats-opt-out (consumer-opt-out) is in training dataset sft-chats (1 cell match)",
     ),
-    ("DAT-002", ("C1", "C2"), "Source outside the allowed set in 1 of 400 records of pretrain-mix (column 'source')"),
-    ("DAT-002", ("C1", "C2"), "No stated source in 1 of 400 records of pretrain-mix (column 'source')"),
+    (
+        "DAT-002",
+        ("C1",),
+        "1 of 400 records of pretrain-mix name commercial-api as their source (column 'source': 'commercial-api' (1))",
+    ),
     (
         "DAT-003",
         ("C2",),
@@ -35,9 +38,15 @@ EXPECTED = {
     (
         "DAT-005",
         ("C3",),
-        "Consent other than opt-in on a consumer record in 1 of 200 records of sft-chats (column 'consent')",
+        "1 of 200 records of sft-chats are consumer records that opted out (column 'consent': 'opt-out' (1))",
     ),
-    ("DAT-005", ("C3",), "No consent flag on a consumer record in 1 of 200 records of sft-chats (column 'consent')"),
+}
+# a record with no source, a consumer record with no consent: no evidence of a violation, so gaps
+EXPECTED_GAPS = {
+    "training dataset pretrain-mix: provenance: 1 of 400 records of pretrain-mix state no source (column "
+    "'source'): where they came from is unknown",
+    "training dataset sft-chats: consent: 1 of 200 records of sft-chats are consumer records with no consent "
+    "value (column 'consent')",
 }
 
 
@@ -73,6 +82,7 @@ def test_clean_data_yields_no_finding_and_full_coverage(clean_org: Path) -> None
 
 def test_every_planted_leak_is_found_and_nothing_else(leaky: Report) -> None:
     assert _findings(leaky) == EXPECTED
+    assert {g.reason for g in leaky.coverage.gaps} == EXPECTED_GAPS
     assert {c.id: c.verdict for c in leaky.claims} == dict.fromkeys(["C1", "C2", "C3", "C6"], "contradicted")
     assert all(f.severity == "critical" for f in leaky.findings if f.check == "DAT-001")
     assert all(f.kind == "declared" for f in leaky.findings)
