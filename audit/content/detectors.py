@@ -24,6 +24,12 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-
 CARD_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 
+E164_DIGITS = 15
+# a number that is one part of a longer run of digit groups (a card number, an id) is not a phone number
+_DIGIT_BEFORE = re.compile(r"[0-9][ .-]?$")
+_DIGIT_AFTER = re.compile(r"[ .-]?[0-9]")
+
+
 def luhn_valid(digits: str) -> bool:
     if not 13 <= len(digits) <= 19 or not digits.isdigit():
         return False
@@ -62,11 +68,20 @@ def has_phone_number(value: Any, regions: Sequence[str] = DEFAULT_PHONE_REGIONS)
     happens to be a valid digit string is not a phone number."""
     if not isinstance(value, str):
         return False
+    return _has_phone_number(value, tuple(regions))
+
+
+@lru_cache(maxsize=65_536)  # a value repeated across records is parsed once
+def _has_phone_number(value: str, regions: tuple[str, ...]) -> bool:
     import phonenumbers
 
     for region in regions or (None,):
-        for _ in phonenumbers.PhoneNumberMatcher(value, region, leniency=phonenumbers.Leniency.STRICT_GROUPING):
-            return True
+        for match in phonenumbers.PhoneNumberMatcher(value, region, leniency=phonenumbers.Leniency.STRICT_GROUPING):
+            number = match.number
+            if len(f"{number.country_code}{number.national_number}") > E164_DIGITS:
+                continue  # longer than any number ITU-T E.164 allows (a 16-digit card number)
+            if not (_DIGIT_BEFORE.search(value, 0, match.start) or _DIGIT_AFTER.match(value, match.end)):
+                return True
     return False
 
 
