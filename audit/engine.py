@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import audit
+from audit.basis import claim_basis, statement
 from audit.checkapi import Check, CheckContext, Observation, matching
 from audit.coverage import CoverageGap
 from audit.findings import SEVERITIES, Finding
@@ -25,7 +26,6 @@ from audit.graph.model import DataGraph
 from audit.inventory import Inventory
 from audit.redact import redact
 from audit.report import (
-    VERDICT_WORDS,
     CheckRun,
     ClaimResult,
     ConflictOut,
@@ -78,6 +78,8 @@ class Evaluation:
     gaps: list[CoverageGap] = field(default_factory=list)
     runs: list[CheckRun] = field(default_factory=list)
     observations: list[ObservationOut] = field(default_factory=list)
+    # the claims some installed content check bears on: for them, not reading the data limits the verdict
+    data_claims: frozenset[str] = frozenset()
 
 
 @contextmanager
@@ -122,6 +124,7 @@ def _run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | 
     evaluation = evaluate(suite, inventory, graph, started, content)
     if _kept is not None:
         _kept.append((inventory, graph))
+    evaluation.data_claims = frozenset(c for k in checks.values() if k.content is not None for c in k.claim_ids)
     return assemble(config, suite, inventory, graph, evaluation, started, now(), content)
 
 
@@ -261,16 +264,29 @@ def assemble(
         [Gap(scope=g.scope, reason=g.reason, checks=list(g.checks), claim_ids=_gap_claims(g, suite)) for g in raw_gaps]
     )
     claims: list[ClaimResult] = []
+    runs = {r.id: r for r in evaluation.runs}
     for spec in suite.claims:
         in_claim = [f for f in evaluation.findings if spec.id in f.claim_ids]
         claim_gaps = [g for g in gaps if spec.id in g.claim_ids]
         verdict = claim_verdict(in_claim, claim_gaps)
+        basis = claim_basis(
+            spec.id,
+            {c: suite.selected[c].check for c in suite.claim_checks(spec.id)},
+            runs,
+            inventory,
+            content,
+            suite.name,
+            evaluation.data_claims,
+            claim_gaps,
+            found=any(not f.waived for f in in_claim),
+        )
         claims.append(
             ClaimResult(
                 id=spec.id,
                 text=spec.text,
                 verdict=verdict,
-                statement=f"{VERDICT_WORDS[verdict]}: {spec.text[0].lower()}{spec.text[1:]}",
+                statement=statement(verdict, spec.text, basis),
+                basis=basis,
                 finding_ids=[f.id for f in in_claim],
                 checks=suite.claim_checks(spec.id),
                 gaps=[f"{g.scope}: {g.reason}" for g in claim_gaps],

@@ -120,21 +120,25 @@ def _is_phone_number(candidate: str, regions: tuple[str, ...]) -> bool:
     return False
 
 
+NumberingPlan = tuple[str, re.Pattern[str], frozenset[int], list[tuple[re.Pattern[str], re.Pattern[str] | None]]]
+_NOTHING = re.compile(r"(?!)")
+
+
 @lru_cache(maxsize=256)
-def _numbering_plan(region: str) -> tuple[str, re.Pattern[str], frozenset[int], list[tuple[re.Pattern[str], Any]]]:
+def _numbering_plan(region: str) -> NumberingPlan:
     """From libphonenumber's metadata for a region: its national (trunk) prefix, the pattern
     and lengths every valid national number fits, and the formats written without the prefix."""
     from phonenumbers import PhoneMetadata
 
     metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None:
-        return "", re.compile(r"(?!)"), frozenset(), []
+    general = metadata.general_desc if metadata is not None else None
+    if metadata is None or general is None:
+        return "", _NOTHING, frozenset(), []
     without_prefix = [
-        (re.compile(f.pattern), re.compile(f.leading_digits_pattern[-1]) if f.leading_digits_pattern else None)
+        (re.compile(f.pattern or "(?!)"), _leading(f.leading_digits_pattern))
         for f in metadata.number_format
         if not f.national_prefix_formatting_rule or f.national_prefix_optional_when_formatting
     ]
-    general = metadata.general_desc
     return (
         metadata.national_prefix or "",
         re.compile(general.national_number_pattern or r"(?!)"),
@@ -143,18 +147,21 @@ def _numbering_plan(region: str) -> tuple[str, re.Pattern[str], frozenset[int], 
     )
 
 
+def _leading(patterns: Sequence[str] | None) -> re.Pattern[str] | None:
+    return re.compile(patterns[-1]) if patterns else None
+
+
 def _may_be_national(digits: str, region: str) -> bool:
     """A cheap necessary condition, from the same metadata, for the digits to be a valid number
     of the region written nationally: libphonenumber would go on to reject the rest, slowly.
     A number whose national format carries the trunk prefix (GB, DE, FR: 0) must be written
     with it; its national significant number must fit the region's general pattern."""
     prefix, general, lengths, without_prefix = _numbering_plan(region)
+    significant: tuple[str, ...] = (digits,)
     if prefix and digits.startswith(prefix):
         significant = (digits[len(prefix) :], digits)
     elif prefix and not any(p.fullmatch(digits) and (lead is None or lead.match(digits)) for p, lead in without_prefix):
         return False
-    else:
-        significant = (digits,)
     return any(len(n) in lengths and general.fullmatch(n) for n in significant)
 
 
