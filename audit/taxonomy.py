@@ -9,17 +9,23 @@ BUILTIN_DATA_CLASSES: dict[str, DataClass] = {
         description="Inputs and outputs of commercial API customers",
         protected=True,
         max_retention_days=30,
+        personal_data=True,
     ),
-    "enterprise": DataClass(description="Enterprise tenant data", protected=True),
-    "gov": DataClass(description="Government tenant data", protected=True),
-    "education": DataClass(description="Education tenant data", protected=True),
-    "consumer-opt-out": DataClass(description="Consumer data of users who did not consent to training", protected=True),
+    "enterprise": DataClass(description="Enterprise tenant data", protected=True, personal_data=True),
+    "gov": DataClass(description="Government tenant data", protected=True, personal_data=True),
+    "education": DataClass(description="Education tenant data", protected=True, personal_data=True),
+    "consumer-opt-out": DataClass(
+        description="Consumer data of users who did not consent to training", protected=True, personal_data=True
+    ),
     "consumer-opt-in": DataClass(
         description="Consumer data of users who consented to training "
         "(through the consent-filter and pii-scrub gates only)",
         max_retention_days=5 * 365,
+        personal_data=True,
     ),
-    "feedback": DataClass(description="User feedback on model outputs (through the de-link gate only)"),
+    "feedback": DataClass(
+        description="User feedback on model outputs (through the de-link gate only)", personal_data=True
+    ),
     "public-web": DataClass(description="Public web data; may train"),
     "licensed": DataClass(description="Licensed data; may train"),
     "synthetic": DataClass(description="Synthetic data; may train"),
