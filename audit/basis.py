@@ -191,3 +191,18 @@ def statement(verdict: Verdict, text: str, basis: ClaimBasis) -> str:
             lead = "No evidence contradicting the claim, on a limited basis"
         return f"{lead}: {claim}. Basis: {basis.summary}"
     return f"{VERDICT_WORDS[verdict]}: {claim}. Basis: {basis.summary}"
+
+
+def short_basis(basis: ClaimBasis | None) -> str:
+    """A few words for a terminal table: what the verdict rests on."""
+    if basis is None:
+        return ""
+    if basis.full_coverage:
+        return "full coverage"
+    if basis.content is not None and basis.content.sample_rate is not None:
+        bound = basis.content.leak_rate_ruled_out_95
+        rate = _percent(basis.content.sample_rate)
+        return f"{rate} sample" + (f"; rate > {_percent(bound)} ruled out (95%)" if bound is not None else "")
+    if any("configuration audit" in n for n in basis.not_examined):
+        return "configuration only; data not examined"
+    return "limited: " + "; ".join(basis.not_examined) if basis.not_examined else "coverage gaps"

@@ -66,8 +66,8 @@ def build(report: Report) -> ElementTree.Element:
         timestamp=report.run.started_at,
     )
     properties = ElementTree.SubElement(suite, "properties")  # each claim's verdict in words, with its basis
-    for claim in report.claims:
-        ElementTree.SubElement(properties, "property", name=f"claim {claim.id}", value=claim.statement)
+    for stated in report.claims:
+        ElementTree.SubElement(properties, "property", name=f"claim {stated.id}", value=stated.statement)
     suite.extend(cases)
     root = ElementTree.Element(
         "testsuites",

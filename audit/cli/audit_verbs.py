@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
+from audit.basis import short_basis
 from audit.cli.common import (
     FAIL_ON,
     RichProgress,
@@ -186,9 +188,14 @@ def _print_verdicts(report: Report) -> None:
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Findings", justify="right")
     table.add_column("Commitment")
+    table.add_column("Basis")
     for claim in report.claims:
         table.add_row(
-            claim.id, f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]", str(len(claim.finding_ids)), claim.text
+            claim.id,
+            f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]",
+            str(len(claim.finding_ids)),
+            claim.text,
+            escape(short_basis(claim.basis)),
         )
     console.print(table)
     counts = report.summary.findings_by_severity
