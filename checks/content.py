@@ -229,9 +229,29 @@ def _expectation_findings(ctx: CheckContext[Any]) -> Iterator[Outcome]:
         return
     if _no_training_data(ctx):
         yield ctx.nothing_in_scope("training sink (a store of a training class)")
+    yield from _unexamined(ctx)
     for outcome in ctx.content.for_check(ctx.check.id):
         if outcome.unexpected:
             yield _outcome_finding(ctx, outcome, _sentence(outcome))
+
+
+def _unexamined(ctx: CheckContext[Any]) -> Iterator[Outcome]:
+    """Fail closed per dataset: a training dataset that was read but on which none of the
+    check's rules evaluated a single record (no text column, no record) proves nothing."""
+    assert ctx.content is not None
+    evaluated: dict[str, int] = {}
+    for outcome in ctx.content.for_check(ctx.check.id):
+        evaluated[outcome.store] = evaluated.get(outcome.store, 0) + outcome.evaluated
+    gapped = {g.scope for g in ctx.content.gaps if ctx.check.id in g.checks}
+    for dataset in ctx.content.datasets:
+        scope = f"store:{dataset.store}"
+        if dataset.role != "training" or not dataset.objects or scope in gapped or evaluated.get(dataset.store):
+            continue
+        yield ctx.gap(
+            scope,
+            f"training dataset {dataset.store}: no record was examined by {ctx.check.id}'s rules "
+            f"({dataset.scanned} records read; no column they apply to holds a value)",
+        )
 
 
 def _sentence(outcome: ExpectationOutcome) -> str:
@@ -293,6 +313,7 @@ def no_tenant_identifiers(ctx: CheckContext[IdentifierParams]) -> Iterator[Outco
         return
     if _no_training_data(ctx):
         yield ctx.nothing_in_scope("training sink (a store of a training class)")
+    yield from _unexamined(ctx)
     for outcome in ctx.content.for_check(ctx.check.id):
         if not outcome.unexpected:
             continue

@@ -267,3 +267,17 @@ def test_content_checks_are_clean_in_the_html_report(leaky: Report) -> None:
     html = render_html(leaky).decode()
     assert 'id="content-scanned"' in html
     assert "every record examined" in html
+
+
+def test_a_dataset_no_rule_could_examine_is_a_gap(tmp_path: Path) -> None:
+    def numbers_only(data: dict[str, list[dict[str, object]]]) -> None:
+        data["sft-chats"][:] = [{"turns": record["turns"]} for record in data["sft-chats"]]
+
+    report = audit_content(build(tmp_path / "org", edit=numbers_only).parent)
+    reasons = {g.reason for g in report.coverage.gaps if {"DAT-003", "DAT-004"} & set(g.checks)}
+    assert reasons == {
+        f"training dataset sft-chats: no record was examined by {check}'s rules (200 records read; no column "
+        "they apply to holds a value)"
+        for check in ("DAT-003", "DAT-004")
+    }
+    assert {c.id: c.verdict for c in report.claims}["C6"] == "insufficient-evidence"
