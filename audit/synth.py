@@ -136,9 +136,11 @@ def generate(
     scrub = estate.role("pii-scrub-role", TRAINING, [_objects(consented)], [_objects("sft-chats")])
     estate.job("pii-scrub", scrub, [consented], ["sft-chats"], gate=["pii-scrub"])
     feedback = estate.store("feedback-raw", ["feedback"], SERVING, retention_days=90)
-    delinked = estate.store("feedback-delinked", ["feedback"], TRAINING, passed_gates=["de-link"], retention_days=90)
+    delinked = estate.store(
+        "feedback-delinked", ["feedback"], TRAINING, passed_gates=["de-link", "pii-scrub"], retention_days=90
+    )
     delink = estate.role("de-link-role", TRAINING, [_objects(feedback)], [_objects(delinked)])
-    estate.job("de-link", delink, [feedback], [delinked], gate=["de-link"])
+    estate.job("de-link", delink, [feedback], [delinked], gate=["de-link", "pii-scrub"])  # it scrubs too (C6)
     mix_role = estate.role("feedback-mix-role", TRAINING, [_objects(delinked)], [_objects(sink_ids[0])])
     estate.job("feedback-mix", mix_role, [delinked], [sink_ids[0]])
     tenant_stores = _tenants(estate, rng, stores, roles, jobs, tenants, fanout)

@@ -9,8 +9,10 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+import numpy as np
 import pytest
 
+from audit.content.datasets import sampled
 from audit.report import ClaimResult, Report
 from reports import html, junit, markdown, sarif
 from tests.conftest import EXAMPLE_ORG, audit_sources
@@ -74,7 +76,16 @@ def test_a_full_content_scan_has_full_coverage(tmp_path: Path) -> None:
 
 
 def test_a_sample_that_misses_a_planted_record_states_its_bound_not_full_coverage(tmp_path: Path) -> None:
-    root = build(tmp_path / "org", leaks={"acme-recased"}).parent
+    # plant an Acme document in a pretrain-mix record the 10% sample does not draw (the
+    # sample is a function of the object's URI and the row, so it depends on tmp_path)
+    part = (tmp_path / "org/data/pretrain-mix/part-0000.parquet").resolve()
+    drawn = sampled(str(part), np.arange(1, 201), 0.1)
+    row = next(r for r in range(1, 201) if not drawn[r - 1])
+
+    def plant(data: dict[str, list[dict[str, object]]]) -> None:
+        data["pretrain-mix"][row - 1]["text"] = str(data["acme-workspace"][9]["body"]).upper()
+
+    root = build(tmp_path / "org", edit=plant).parent
     assert any(f.check == "DAT-001" for f in audit_content(root).findings), "the full scan finds the copy"
     report = audit_content(root, sample_rate=0.1)
     assert report.findings == [], "the 10% sample misses it"
