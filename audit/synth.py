@@ -5,9 +5,10 @@ lab's estate: per-tenant pipelines in the serving account (buckets chained by jo
 the odd two-way sync), roles with IAM policies scoped to a tenant's buckets by wildcard,
 a training account whose mix jobs read licensed and public-web data into training sinks,
 consumer data flowing through the consent-filter and pii-scrub gates, feedback through
-de-link (which also scrubs personal data). Every setting the configuration checks read is set, so the base estate is clean:
-a full audit finds exactly the violations planted in it, which ``planted.json`` lists as
-(check, source store, sink). The same seed gives the same estate.
+de-link (which also scrubs personal data). Every setting the configuration checks read is
+set, so the base estate is clean: a full audit finds exactly the violations planted in it,
+which ``planted.json`` lists as (check, source store, sink). The same seed gives the same
+estate.
 """
 
 from __future__ import annotations
