@@ -89,6 +89,9 @@ class Check:
     # the inventory); the engine scans once for every content check of the run and hands
     # the results over as ``context.content``, so the check itself still reads no file.
     content: Callable[[Any, Inventory], Sequence[Any]] | None = None
+    # The kinds of evidence the check examines ("configuration", "iam", "lineage"), for the
+    # claims' basis; empty: its family's (audit.basis.FAMILY_EVIDENCE). Content checks read content.
+    evidence: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []

@@ -147,6 +147,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "data_classes": {
         "protected": any_true,
         "training_sink": any_true,
+        "personal_data": any_true,
         "max_retention_days": minimum,
         "removed_by": intersection_reported,
     },

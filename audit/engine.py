@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import audit
+from audit.basis import claim_basis, statement
 from audit.checkapi import Check, CheckContext, Observation, Routes, matching
 from audit.compliance import Framework
 from audit.coverage import CoverageGap
@@ -29,7 +30,6 @@ from audit.inventory import Inventory
 from audit.paths import relative, rewrite
 from audit.redact import redact
 from audit.report import (
-    VERDICT_WORDS,
     CheckRun,
     ClaimResult,
     ConflictOut,
@@ -92,6 +92,8 @@ class Evaluation:
     runs: list[CheckRun] = field(default_factory=list)
     observations: list[ObservationOut] = field(default_factory=list)
     violations: list[RoutesOut] = field(default_factory=list)
+    # the claims some installed content check bears on: for them, not reading the data limits the verdict
+    data_claims: frozenset[str] = frozenset()
 
 
 @contextmanager
@@ -142,6 +144,7 @@ def _run_audit(config: AuditConfig, checks: Mapping[str, Check], clock: Clock | 
     evaluation = evaluate(suite, inventory, graph, started, content)
     if _kept is not None:
         _kept.append((inventory, graph))
+    evaluation.data_claims = frozenset(c for k in checks.values() if k.content is not None for c in k.claim_ids)
     stage("assembling the report")
     return assemble(config, suite, inventory, graph, evaluation, started, now(), content)
 
@@ -209,7 +212,7 @@ def evaluate(
             narrowed = [c for c in selected.claim_ids if c in finding.claim_ids]
             finding.claim_ids = narrowed or list(selected.claim_ids)
         result.findings.extend(found)
-        result.gaps.extend(o for o in outcomes if isinstance(o, CoverageGap))
+        result.gaps.extend(_narrowed(o, selected.claim_ids) for o in outcomes if isinstance(o, CoverageGap))
         result.observations.extend(
             ObservationOut(check=check_id, **o.model_dump()) for o in outcomes if isinstance(o, Observation)
         )
@@ -217,6 +220,14 @@ def evaluate(
         result.runs.append(_run_record(check, selected.claim_ids, "ran", len(found)))
     result.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.id))
     return result
+
+
+def _narrowed(gap: CoverageGap, claim_ids: Iterable[str]) -> CoverageGap:
+    """A gap a check aims at some of its claims bears only on those the suite maps it to."""
+    if not gap.claims or gap.checks:
+        return gap
+    mapped = set(claim_ids)
+    return gap.model_copy(update={"claims": tuple(c for c in gap.claims if c in mapped)})
 
 
 def _run_record(check: Check, claim_ids: Iterable[str], status: Literal["ran", "failed"], count: int) -> CheckRun:
@@ -279,19 +290,31 @@ def assemble(
         [Gap(scope=g.scope, reason=g.reason, checks=list(g.checks), claim_ids=_gap_claims(g, suite)) for g in raw_gaps]
     )
     claims: list[ClaimResult] = []
+    runs = {r.id: r for r in evaluation.runs}
     for spec in suite.claims:
         in_claim = [f for f in evaluation.findings if spec.id in f.claim_ids]
         claim_gaps = [g for g in gaps if spec.id in g.claim_ids]
         verdict = claim_verdict(in_claim, claim_gaps)
+        basis = claim_basis(
+            spec.id,
+            {c: suite.selected[c].check for c in suite.claim_checks(spec.id)},
+            runs,
+            inventory,
+            content,
+            suite.name,
+            evaluation.data_claims,
+            claim_gaps,
+            found=any(not f.waived for f in in_claim),
+        )
         accepted = (
             [WaiverOut(**outcome.applied[f.id].model_dump(mode="json")) for f in in_claim if f.id in outcome.applied]
             if verdict == "accepted-risk"
             else []
         )
-        statement = f"{VERDICT_WORDS[verdict]}: {spec.text[0].lower()}{spec.text[1:]}"
+        said = statement(verdict, spec.text, basis)
         if accepted:
-            statement += (
-                " ("
+            said += (
+                " (accepted: "
                 + "; ".join(f"{w.finding} waived by {w.owner} until {w.expires}: {w.reason}" for w in accepted)
                 + ")"
             )
@@ -300,7 +323,8 @@ def assemble(
                 id=spec.id,
                 text=spec.text,
                 verdict=verdict,
-                statement=statement,
+                statement=said,
+                basis=basis,
                 finding_ids=[f.id for f in in_claim],
                 checks=suite.claim_checks(spec.id),
                 gaps=[f"{g.scope}: {g.reason}" for g in claim_gaps],

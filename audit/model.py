@@ -13,7 +13,9 @@ from datetime import date
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from audit.labels import fold, folded
 
 Zone = Literal["serving", "training", "corporate", "external", "unknown"]
 Tier = Literal["commercial-api", "enterprise", "consumer", "gov", "education"]
@@ -117,6 +119,8 @@ class DataClass(Entity):
     # the gates whose output no longer holds this class (the consent filter drops opted-out
     # records); data of the class that passes any other node keeps it
     removed_by: list[Identifier] = Field(default_factory=list)
+    # May hold personal data: it may reach training only through a pii-scrub gate (C6).
+    personal_data: bool = False
 
 
 class Tenant(Entity):
@@ -137,6 +141,61 @@ class LifecycleRule(BaseModel):
     prefix: str = ""
     expiration_days: int | None = Field(default=None, ge=0)
     noncurrent_days: int | None = Field(default=None, ge=0)
+
+
+Label = str | bool | int
+
+
+class ProvenanceVocabulary(BaseModel):
+    """How a dataset names where its records came from: its column, and its own labels mapped
+    to data classes (labels compare case-folded, with ``-``, ``_`` and spaces alike)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str | None = Field(default=None, min_length=1)
+    values: dict[str, Identifier] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_meaning_per_label(self) -> ProvenanceVocabulary:
+        meant: dict[str, tuple[str, str]] = {}
+        for label, target in self.values.items():
+            key = fold(label)
+            if not key:
+                raise ValueError(f"label {label!r} is empty once folded: name a label the dataset uses")
+            if key in meant and meant[key][1] != target:
+                raise ValueError(
+                    f"labels {meant[key][0]!r} and {label!r} are the same label once case and separators are "
+                    f"folded, but map to {meant[key][1]!r} and {target!r}: keep one"
+                )
+            meant[key] = (label, target)
+        return self
+
+
+class ConsentVocabulary(BaseModel):
+    """How a dataset records consumer consent: its column, and which of its values mean opted in
+    and opted out (added to the suite's; compared like provenance labels)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str | None = Field(default=None, min_length=1)
+    opted_in: list[Label] = Field(default_factory=list)
+    opted_out: list[Label] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _in_or_out(self) -> ConsentVocabulary:
+        both = sorted(folded(self.opted_in) & folded(self.opted_out))
+        if both:
+            raise ValueError(f"{', '.join(both)} cannot mean both opted in and opted out: keep it in one list")
+        return self
+
+
+class Vocabulary(BaseModel):
+    """A dataset's own vocabulary for the content checks (DAT-002, DAT-005)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provenance: ProvenanceVocabulary | None = None
+    consent: ConsentVocabulary | None = None
 
 
 class Store(Entity):
@@ -161,6 +220,7 @@ class Store(Entity):
     location: str | None = None
     format: DataFormat | None = None
     canaries: list[str] = Field(default_factory=list)
+    vocabulary: Vocabulary | None = None  # how its records name provenance and consent
     passed_gates: list[Identifier] = Field(default_factory=list)
     replicates_to: list[Identifier] = Field(default_factory=list)
     description: str = ""

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from audit.errors import Problem
 from audit.inventory import ACCOUNT_ID, SERVICE_PRINCIPAL, Inventory, arn_account
-from audit.model import Entity
+from audit.model import Entity, Store
 from audit.validation import suggest
 
 
@@ -51,6 +51,7 @@ def _all_known(inv: Inventory) -> bool:
     return (
         named_accounts - {None} <= accounts
         and {c for s in stores for c in s.classes} <= inv.data_classes.keys()
+        and {c for s in stores for _, c in _vocabulary(s)} <= inv.data_classes.keys()
         and {s.tenant for s in stores} | {p.tenant for p in principals} <= {None, *inv.tenants}
         and store_refs <= inv.stores.keys()
         and {p for p in (j.runs_as for j in jobs) if p is not None} <= inv.principals.keys()
@@ -97,6 +98,17 @@ def _reference_problems(inv: Inventory) -> Iterator[tuple[Problem, str]]:
             )
         for ref, cls in each(store.classes, "classes", inv.data_classes.__contains__):
             yield missing(store, "stores", ref, cls, "data class", classes, "define it under 'data_classes'")
+        for label, cls in _vocabulary(store):
+            if cls not in inv.data_classes:
+                yield missing(
+                    store,
+                    "stores",
+                    f"vocabulary.provenance.values.{label}",
+                    cls,
+                    "data class",
+                    classes,
+                    "map the label to a data class, or define the class under 'data_classes'",
+                )
         if store.tenant is not None and store.tenant not in inv.tenants:
             yield missing(store, "stores", "tenant", store.tenant, "tenant", inv.tenants, "define it under 'tenants'")
         for ref, target in each(store.replicates_to, "replicates_to", inv.stores.__contains__):
@@ -172,6 +184,12 @@ def _reference_problems(inv: Inventory) -> Iterator[tuple[Problem, str]]:
                 file, line = locate(flow, name)
                 hint = "; ".join(p for p in (suggest(store_id, sorted(inv.stores)), "define it under 'stores'") if p)
                 yield Problem(file, line, f"flows.{name}", f"unknown store '{store_id}'", hint), store_id
+
+
+def _vocabulary(store: Store) -> list[tuple[str, str]]:
+    """(label, data class) of a store's provenance vocabulary."""
+    vocabulary = store.vocabulary.provenance if store.vocabulary else None
+    return list(vocabulary.values.items()) if vocabulary else []
 
 
 def _is_trust_reference(value: str, inv: Inventory) -> bool:

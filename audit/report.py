@@ -110,6 +110,41 @@ class WaiverOut(_Model):
     expires: str
 
 
+EvidenceKind = Literal["configuration", "iam", "lineage", "content-full", "content-sampled"]
+
+
+class CheckBasis(_Model):
+    """One check of a claim: whether it ran and what kind of evidence it examined."""
+
+    id: str
+    title: str
+    status: Literal["ran", "failed"]
+    evidence: list[EvidenceKind] = Field(default_factory=list)
+    examined: str = ""  # in words: what the check read
+
+
+class ContentBasis(_Model):
+    """What the content checks of a claim read of the training data."""
+
+    datasets: int
+    records: int  # records read
+    examined: int  # records examined (the sample, when sampling)
+    sample_rate: float | None = None  # None: every record examined
+    leak_rate_ruled_out_95: float | None = None  # sampled: the largest rate of any dataset it rules out
+    faults: int = 0
+
+
+class ClaimBasis(_Model):
+    """What a verdict rests on: the checks that ran, the evidence each examined, and what was not
+    examined. ``full_coverage`` is true only when nothing in the claim's scope went unexamined."""
+
+    checks: list[CheckBasis] = Field(default_factory=list)
+    content: ContentBasis | None = None
+    not_examined: list[str] = Field(default_factory=list)
+    full_coverage: bool = False
+    summary: str = ""
+
+
 class ClaimResult(_Model):
     id: str
     text: str
@@ -120,6 +155,7 @@ class ClaimResult(_Model):
     gaps: list[str] = Field(default_factory=list)
     # accepted-risk: the waivers that accept each contradicting finding
     waivers: list[WaiverOut] = Field(default_factory=list)
+    basis: ClaimBasis | None = None  # reports written before 0.2 have none
 
 
 class Gap(_Model):

@@ -5,9 +5,10 @@ lab's estate: per-tenant pipelines in the serving account (buckets chained by jo
 the odd two-way sync), roles with IAM policies scoped to a tenant's buckets by wildcard,
 a training account whose mix jobs read licensed and public-web data into training sinks,
 consumer data flowing through the consent-filter and pii-scrub gates, feedback through
-de-link. Every setting the configuration checks read is set, so the base estate is clean:
-a full audit finds exactly the violations planted in it, which ``planted.json`` lists as
-(check, source store, sink). The same seed gives the same estate.
+de-link (which also scrubs personal data). Every setting the configuration checks read is
+set, so the base estate is clean: a full audit finds exactly the violations planted in it,
+which ``planted.json`` lists as (check, source store, sink). The same seed gives the same
+estate.
 """
 
 from __future__ import annotations
@@ -137,9 +138,11 @@ def generate(
     scrub = estate.role("pii-scrub-role", TRAINING, [_objects(consented)], [_objects("sft-chats")])
     estate.job("pii-scrub", scrub, [consented], ["sft-chats"], gate=["pii-scrub"])
     feedback = estate.store("feedback-raw", ["feedback"], SERVING, retention_days=90)
-    delinked = estate.store("feedback-delinked", ["feedback"], TRAINING, passed_gates=["de-link"], retention_days=90)
+    delinked = estate.store(
+        "feedback-delinked", ["feedback"], TRAINING, passed_gates=["de-link", "pii-scrub"], retention_days=90
+    )
     delink = estate.role("de-link-role", TRAINING, [_objects(feedback)], [_objects(delinked)])
-    estate.job("de-link", delink, [feedback], [delinked], gate=["de-link"])
+    estate.job("de-link", delink, [feedback], [delinked], gate=["de-link", "pii-scrub"])  # it scrubs too (C6)
     mix_role = estate.role("feedback-mix-role", TRAINING, [_objects(delinked)], [_objects(sink_ids[0])])
     estate.job("feedback-mix", mix_role, [delinked], [sink_ids[0]])
     tenant_stores = _tenants(estate, rng, stores, roles, jobs, tenants, fanout)

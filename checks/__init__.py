@@ -12,12 +12,34 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from audit.checkapi import Check, matching
-from checks import access, content, encryption, erasure, exposure, isolation, retention, separation
+from checks import (
+    access,
+    content,
+    encryption,
+    erasure,
+    exposure,
+    isolation,
+    personal,
+    provenance,
+    retention,
+    separation,
+)
 
 ENTRY_POINT_GROUP = "tenant_audit.checks"
 SUITES_DIR = Path(__file__).parent / "suites"
 MAPPINGS_DIR = Path(__file__).parent / "mappings"  # claims to framework controls (audit.compliance)
-BUILTIN_MODULES = (isolation, retention, encryption, exposure, separation, access, erasure, content)
+BUILTIN_MODULES = (
+    isolation,
+    personal,
+    retention,
+    encryption,
+    exposure,
+    separation,
+    access,
+    erasure,
+    content,
+    provenance,
+)
 
 
 @dataclass

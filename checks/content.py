@@ -1,9 +1,10 @@
-"""DAT-*: evidence from the data itself (claims C1, C2, C3, C6).
+"""DAT-001, DAT-003, DAT-004: evidence from the data itself (claims C1, C2, C3, C6).
 
 Configuration can prove there is no *path* to training; these checks look for client data
 *in* the training data. They read nothing themselves: each states what the scan must read
 (a fingerprint request, or expectation suites from ``checks/expectations/``), the engine
-scans once for all of them, and the checks turn the results into findings. A finding cites
+scans once for all of them, and the checks turn the results into findings. (DAT-002 and
+DAT-005, which read provenance and consent labels, are in :mod:`checks.provenance`.) A finding cites
 record locations and digests, never values (unless the run asked for ``--show-values``).
 """
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from audit.checkapi import Check, CheckContext, Outcome
 from audit.content.requests import ContentRequest, ExpectationRequest, FingerprintRequest
 from audit.content.results import Example, ExpectationOutcome, MatchSet
+from audit.coverage import CoverageGap
 from audit.findings import PathHop
 from audit.graph.model import Evidence
 from audit.inventory import Inventory
@@ -124,8 +126,36 @@ def client_records_in_training(ctx: CheckContext[FingerprintParams]) -> Iterator
         yield ctx.nothing_in_scope("training sink (a store of a training class)")
     if not any(d.role == "protected" for d in content.datasets):
         yield ctx.nothing_in_scope("store of a protected class to fingerprint")
+    else:
+        yield from _claims_without_stores(ctx)
     for match in content.matches:
         yield _copied(ctx, match)
+
+
+def _claims_without_stores(ctx: CheckContext[FingerprintParams]) -> Iterator[Outcome]:
+    """Fail closed per claim: a claim none of whose classes has a store to fingerprint was not
+    tested by DAT-001 (no opted-out consumer store: nothing shows opted-out data is absent).
+    A store that is described but could not be read is already a gap of the scan."""
+    assert ctx.content is not None
+    fingerprinted = {
+        cls
+        for d in ctx.content.datasets
+        if d.role == "protected" and (store := ctx.inventory.stores.get(d.store)) is not None
+        for cls in store.classes
+    }
+    by_claim: dict[str, set[str]] = {}
+    for cls, claims in ctx.params.class_claims.items():
+        for claim in claims:
+            by_claim.setdefault(claim, set()).add(cls)
+    for claim, classes in sorted(by_claim.items()):
+        if not classes & fingerprinted:
+            yield CoverageGap(
+                scope="check:DAT-001",
+                reason=f"no store of {', '.join(sorted(classes))} was fingerprinted: nothing shows that its "
+                f"records are absent from the training data (describe the store and its location)",
+                checks=(),
+                claims=(claim,),
+            )
 
 
 def _copied(ctx: CheckContext[FingerprintParams], match: MatchSet) -> Outcome:
@@ -199,46 +229,35 @@ def _expectation_findings(ctx: CheckContext[Any]) -> Iterator[Outcome]:
         return
     if _no_training_data(ctx):
         yield ctx.nothing_in_scope("training sink (a store of a training class)")
+    yield from _unexamined(ctx)
     for outcome in ctx.content.for_check(ctx.check.id):
         if outcome.unexpected:
             yield _outcome_finding(ctx, outcome, _sentence(outcome))
+
+
+def _unexamined(ctx: CheckContext[Any]) -> Iterator[Outcome]:
+    """Fail closed per dataset: a training dataset that was read but on which none of the
+    check's rules evaluated a single record (no text column, no record) proves nothing."""
+    assert ctx.content is not None
+    evaluated: dict[str, int] = {}
+    for outcome in ctx.content.for_check(ctx.check.id):
+        evaluated[outcome.store] = evaluated.get(outcome.store, 0) + outcome.evaluated
+    gapped = {g.scope for g in ctx.content.gaps if ctx.check.id in g.checks}
+    for dataset in ctx.content.datasets:
+        scope = f"store:{dataset.store}"
+        if dataset.role != "training" or not dataset.objects or scope in gapped or evaluated.get(dataset.store):
+            continue
+        yield ctx.gap(
+            scope,
+            f"training dataset {dataset.store}: no record was examined by {ctx.check.id}'s rules "
+            f"({dataset.scanned} records read; no column they apply to holds a value)",
+        )
 
 
 def _sentence(outcome: ExpectationOutcome) -> str:
     noun = "record" if outcome.evaluated == 1 else "records"
     where = f"{outcome.store} (column {outcome.column!r})"
     return f"{outcome.label} in {outcome.unexpected} of {outcome.evaluated} {noun} of {where}"
-
-
-class ProvenanceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    provenance_column: str = "source"
-    allowed_sources: list[str] = Field(
-        default_factory=lambda: ["public-web", "licensed", "synthetic", "consumer-opt-in"]
-    )
-    suites: list[str] = Field(default_factory=lambda: ["provenance"])
-
-
-def provenance_request(params: ProvenanceParams, inventory: Inventory) -> list[ContentRequest]:
-    return [
-        ExpectationRequest(
-            "DAT-002",
-            suite_paths(params.suites),
-            {"provenance_column": params.provenance_column, "allowed_sources": list(params.allowed_sources)},
-        )
-    ]
-
-
-def provenance_allowed(ctx: CheckContext[ProvenanceParams]) -> Iterator[Outcome]:
-    """Every training record names an allowed source in its provenance column (DAT-002).
-
-    Example finding::
-
-        DAT-002-7d6c5b4a3f2e  HIGH  declared
-        Source outside the allowed set in 12 of 4000 records of pretrain-mix (column 'source')
-    """
-    yield from _expectation_findings(ctx)
 
 
 class IdentifierParams(BaseModel):
@@ -294,6 +313,7 @@ def no_tenant_identifiers(ctx: CheckContext[IdentifierParams]) -> Iterator[Outco
         return
     if _no_training_data(ctx):
         yield ctx.nothing_in_scope("training sink (a store of a training class)")
+    yield from _unexamined(ctx)
     for outcome in ctx.content.for_check(ctx.check.id):
         if not outcome.unexpected:
             continue
@@ -326,43 +346,6 @@ def no_personal_data(ctx: CheckContext[PersonalDataParams]) -> Iterator[Outcome]
     yield from _expectation_findings(ctx)
 
 
-class ConsentParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    provenance_column: str = "source"
-    consumer_sources: list[str] = Field(default_factory=lambda: ["consumer", "consumer-opt-in", "consumer-opt-out"])
-    consent_column: str = "consent"
-    consent_values: list[str] = Field(default_factory=lambda: ["opt-in", "true"])
-    suites: list[str] = Field(default_factory=lambda: ["consent"])
-
-
-def consent_request(params: ConsentParams, inventory: Inventory) -> list[ContentRequest]:
-    return [
-        ExpectationRequest(
-            "DAT-005",
-            suite_paths(params.suites),
-            {
-                "provenance_column": params.provenance_column,
-                "consumer_sources": list(params.consumer_sources),
-                "consent_column": params.consent_column,
-                "consent_values": list(params.consent_values),
-            },
-        )
-    ]
-
-
-def consumer_consent(ctx: CheckContext[ConsentParams]) -> Iterator[Outcome]:
-    """Every consumer record in training data carries an opt-in consent flag (DAT-005).
-
-    Example finding::
-
-        DAT-005-4a3f2e1d0c9b  HIGH  declared
-        Consent other than opt-in on a consumer record in 7 of 1200 records of sft-chats
-        (column 'consent')
-    """
-    yield from _expectation_findings(ctx)
-
-
 CHECKS = (
     Check(
         id="DAT-001",
@@ -376,19 +359,6 @@ CHECKS = (
         evaluate=client_records_in_training,
         params=FingerprintParams,
         content=fingerprint_request,
-    ),
-    Check(
-        id="DAT-002",
-        title="Training records come from allowed sources",
-        severity="high",
-        claim_ids=("C1", "C2"),
-        rationale="A training record that names no source, or a source outside the allowed set, cannot be shown "
-        "not to be client data.",
-        remediation="Drop or re-source the records; make the pipeline stamp provenance and reject records whose "
-        "source is not allowed to train.",
-        evaluate=provenance_allowed,
-        params=ProvenanceParams,
-        content=provenance_request,
     ),
     Check(
         id="DAT-003",
@@ -415,18 +385,5 @@ CHECKS = (
         evaluate=no_personal_data,
         params=PersonalDataParams,
         content=personal_data_request,
-    ),
-    Check(
-        id="DAT-005",
-        title="Consumer records in training data carry opt-in consent",
-        severity="high",
-        claim_ids=("C3",),
-        rationale="Consumer data may train only with opt-in consent; a consumer record without the flag cannot "
-        "be shown to have it.",
-        remediation="Drop consumer records without opt-in consent from the dataset and from the consent-filter "
-        "output; make the filter reject records with no flag.",
-        evaluate=consumer_consent,
-        params=ConsentParams,
-        content=consent_request,
     ),
 )

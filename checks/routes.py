@@ -28,6 +28,8 @@ def _name(node: str) -> str:
 def stated_at(evidence: Sequence[Evidence]) -> str:
     """Where an edge is stated: the first of its evidence that names a place in an input."""
     for item in evidence:
+        if item.kind in ("containment", "iam-layers", "iam-assumption"):
+            continue  # the statement that moves the data is the place to fix, not the nesting
         if item.location and item.location not in _UNLOCATED and not item.location.startswith("store "):
             return item.location
     return evidence[0].location if evidence else "(graph)"

@@ -76,6 +76,9 @@ def build(report: Report) -> ElementTree.Element:
         skipped="0",
         timestamp=report.run.started_at,
     )
+    properties = ElementTree.SubElement(suite, "properties")  # each claim's verdict in words, with its basis
+    for stated in report.claims:
+        ElementTree.SubElement(properties, "property", name=f"claim {stated.id}", value=stated.statement)
     suite.extend(cases)
     root = ElementTree.Element(
         "testsuites",

@@ -45,6 +45,8 @@ def render(report: Report) -> bytes:
     ]
     for claim in report.claims:
         lines.append(f"| {claim.id} {_cell(claim.text)} | {claim.verdict} | {len(claim.finding_ids)} |")
+    lines += ["", "### What each verdict rests on", ""]
+    lines += [f"- **{claim.id}** {_cell(claim.statement)}." for claim in report.claims]
     active = sorted(
         (f for f in report.findings if not f.waived),
         key=lambda f: (SEVERITIES.index(f.severity), f.kind != "declared", f.id),

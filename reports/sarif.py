@@ -182,6 +182,8 @@ def build(report: Report) -> dict[str, Any]:
                     "organisation": report.organisation,
                     "verdict": report.summary.verdict,
                     "claims": {c.id: c.verdict for c in report.claims},
+                    "claim_statements": {c.id: c.statement for c in report.claims},
+                    "claim_full_coverage": {c.id: bool(c.basis and c.basis.full_coverage) for c in report.claims},
                 },
             }
         ],

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
+from audit.basis import short_basis
 from audit.cli.common import stderr, stdout
 from audit.findings import Finding, severity_rank
 from audit.report import Report
@@ -96,9 +98,14 @@ def print_verdicts(report: Report) -> None:
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Findings", justify="right")
     table.add_column("Commitment")
+    table.add_column("Basis")
     for claim in report.claims:
         table.add_row(
-            claim.id, f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]", str(len(claim.finding_ids)), claim.text
+            claim.id,
+            f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]",
+            str(len(claim.finding_ids)),
+            escape(claim.text),
+            escape(short_basis(claim.basis)),
         )
     console.print(table)
     counts = report.summary.findings_by_severity

@@ -17,8 +17,10 @@ values::
         row_condition: {column: "${source_column}", is_in: "${consumer_sources}"}
 
 ``confirm: luhn`` re-checks each unexpected value (a digit run is a card number only when
-its Luhn check digit is right); ``report: matches`` keeps the distinct regex matches (the
-inventory identifiers found), never the values around them.
+its Luhn check digit is right); ``confirm: phone`` with ``regions: [US, GB]`` keeps a value
+only when ``phonenumbers`` finds a valid number of those regions (or a ``+``-prefixed one)
+in it; ``report: matches`` keeps the distinct regex matches (the inventory identifiers
+found), never the values around them.
 
 GX runs in an ephemeral context with analytics and progress bars off; the same suite runs
 on pandas (per chunk) and on Spark (the GX Spark datasource).
@@ -72,16 +74,28 @@ class ExpectationSpec(BaseModel):
     columns: Literal["text", "all"] | list[str] | None = None
     kwargs: dict[str, Any] = Field(default_factory=dict)
     row_condition: ConditionSpec | None = None
-    confirm: Literal["luhn"] | None = None
+    confirm: Literal["luhn", "phone"] | None = None
+    regions: list[str] | None = None  # confirm: phone: the regions whose numbering plans apply
     report: Literal["matches"] | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> ExpectationSpec:
         if (self.column is None) == (self.columns is None):
             raise ValueError("give exactly one of column or columns")
+        if self.regions is not None and self.confirm != "phone":
+            raise ValueError("regions apply to confirm: phone only")
+        for region in self.regions or []:
+            if not _is_region(region):
+                raise ValueError(f"{region!r} is not a region libphonenumber knows (use ISO 3166 codes: US, GB, DE)")
         if self.report == "matches" and "regex" not in self.kwargs:
             raise ValueError("report: matches needs a regex in kwargs")
         return self
+
+
+def _is_region(code: str) -> bool:
+    import phonenumbers
+
+    return code in phonenumbers.SUPPORTED_REGIONS
 
 
 class SuiteFile(BaseModel):

@@ -17,17 +17,23 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from audit.content.datasets import OBJECT, ROW
+from audit.content.detectors import CARD_CANDIDATE, has_card_number, luhn_valid, mask_cards
 
 HASH_KEY = "tenant-audit/v1\x00"  # 16 bytes: pandas' SipHash key; changing it changes every fingerprint
 RECORD = "record"
 CELL = "cell"
 CANARY = "canary"
+__all__ = [
+    "CARD_CANDIDATE",
+    "has_card_number",
+    "luhn_valid",
+    "mask_cards",
+]
 FINGERPRINT_COLUMNS = ["hash", "norm", OBJECT, ROW, "column", "kind"]
 
 
@@ -149,40 +155,3 @@ def canary_hits(frame: pd.DataFrame, columns: Sequence[str], pattern: re.Pattern
                 for canary in sorted(set(pattern.findall(text))):
                     found.append((int(objects[index]), int(rows[index]), column, canary))
     return pd.DataFrame(found, columns=[OBJECT, ROW, "column", "canary"])
-
-
-CARD_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-
-
-def luhn_valid(digits: str) -> bool:
-    if not 13 <= len(digits) <= 19 or not digits.isdigit():
-        return False
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def has_card_number(value: Any) -> bool:
-    """A Luhn-valid card number of 13-19 digits (spaces or dashes between digits allowed)."""
-    if not isinstance(value, str):
-        return False
-    return any(luhn_valid(re.sub(r"[ -]", "", m.group(0))) for m in CARD_CANDIDATE.finditer(value))
-
-
-def mask_cards(text: str) -> str:
-    """A card number shown as its last four digits only."""
-
-    def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"[ -]", "", match.group(0))
-        return f"[card …{digits[-4:]}]" if luhn_valid(digits) else match.group(0)
-
-    return CARD_CANDIDATE.sub(mask, text)
-
-
-CONFIRMERS = {"luhn": has_card_number}

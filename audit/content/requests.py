@@ -44,4 +44,17 @@ class ExpectationRequest:
     values: Mapping[str, Any] = field(default_factory=dict)
 
 
-ContentRequest = FingerprintRequest | ExpectationRequest
+@dataclass(frozen=True)
+class LabelRequest:
+    """Count the distinct values of these columns in every training dataset (a census of
+    its provenance and consent labels); ``per_store`` names other columns for some stores."""
+
+    check: str
+    columns: tuple[str, ...]
+    per_store: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def columns_of(self, store: str) -> tuple[str, ...]:
+        return tuple(self.per_store.get(store, self.columns))
+
+
+ContentRequest = FingerprintRequest | ExpectationRequest | LabelRequest

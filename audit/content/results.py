@@ -106,6 +106,28 @@ class ExpectationOutcome:
     examples: list[Example] = field(default_factory=list)
 
 
+@dataclass
+class LabelCount:
+    """Records holding one distinct label combination, and where the first of them are."""
+
+    records: int = 0
+    first: list[str] = field(default_factory=list)  # uri#row=N
+
+
+@dataclass
+class LabelCensus:
+    """The distinct values of some columns of one training dataset (see audit.content.labels)."""
+
+    store: str
+    columns: tuple[str, ...]
+    present: set[str] = field(default_factory=set)  # the columns some record of the dataset has
+    counts: dict[tuple[str | None, ...], LabelCount] = field(default_factory=dict)
+    overflow: int = 0  # records whose combination came after the distinct-label cap
+
+    def column(self, name: str) -> int:
+        return self.columns.index(name)
+
+
 @dataclass(frozen=True)
 class ContentGap:
     scope: str
@@ -121,11 +143,15 @@ class ContentResults:
     matches: list[MatchSet] = field(default_factory=list)
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     gaps: list[ContentGap] = field(default_factory=list)
+    labels: list[LabelCensus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failed: str = ""  # the scan broke: nothing it did not finish may be read as a pass
 
     def for_check(self, check: str) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if o.check == check]
+
+    def census(self, store: str) -> LabelCensus | None:
+        return next((c for c in self.labels if c.store == store), None)
 
     def dataset(self, store: str, role: str) -> DatasetStats | None:
         return next((d for d in self.datasets if d.store == store and d.role == role), None)

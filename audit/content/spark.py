@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,19 +28,11 @@ import pandas as pd
 
 from audit.content.datasets import OBJECT, ROW, DataObject, Dataset, ReadFault, Storage, read_chunks
 from audit.content.expectations import GxRunner
+from audit.content.labels import CensusBook, count_chunk, decode, encode
+from audit.content.matches import MatchRow, aggregate, count_hit_rows, locate_in, location_of, shown
 from audit.content.normalise import CANARY, canary_hits, canary_pattern, fingerprints
-from audit.content.scan import (
-    MatchRow,
-    OutcomeBook,
-    Plan,
-    _count_hit_rows,
-    absorb_all,
-    aggregate,
-    finish_dataset,
-    location_of,
-    planned_for,
-    shown,
-)
+from audit.content.outcomes import OutcomeBook, absorb_all, finish_dataset, planned_for
+from audit.content.plan import Plan
 from audit.errors import UsageError
 
 INSTALL_HINT = "install the Spark extra: pip install 'tenant-audit[spark]' (PySpark, and Java 17 or newer)"
@@ -143,6 +136,10 @@ def _reader(
                                 "data": None,
                             }
                         )
+                if task["labels"]:  # the census of provenance and consent labels
+                    census = encode(count_chunk(frame, task["labels"]))
+                    first = int(frame[ROW].iloc[0])
+                    yield _tagged("label", dataset, [task["object"]], [first], data=[json.dumps(census)])
                 if emit_records and task["role"] == "training":  # for the expectation suites
                     columns = [c for c in frame.columns if c[:2] != "__"]
                     values = frame[columns].to_dict("records")
@@ -240,6 +237,9 @@ class SparkScan:
                         "format": obj.format,
                         "gzip": obj.gzip,
                         "rate": rate,
+                        "labels": list(scan_plan.label_columns.get(dataset.store, ()))
+                        if dataset.role == "training"
+                        else [],
                     }
                 )
         reader = _reader(
@@ -262,8 +262,9 @@ class SparkScan:
             if fingerprint is not None:
                 matches.extend(self._fingerprint_matches(tagged, datasets, F))
             scan_plan.results.matches = aggregate(matches)
-            _count_hit_rows(scan_plan, matches)
+            count_hit_rows(scan_plan, matches)
             scan_plan.results.outcomes = self._expectations(spark, tagged, datasets, F)
+            scan_plan.results.labels = self._labels(tagged, datasets)
         finally:
             tagged.unpersist()
 
@@ -284,6 +285,21 @@ class SparkScan:
         for row in sorted(faults, key=lambda r: (r["dataset"], r[OBJECT])):
             where, message = json.loads(row["norm"])
             self.plan.fault(datasets[row["dataset"]], ReadFault(where, message), partial=True)
+
+    def _labels(self, tagged: Any, datasets: list[Dataset]) -> list[Any]:
+        """The label census, merged in object and row order as on pandas."""
+        census = CensusBook(self.plan.label_columns)
+        if not self.plan.label_columns:
+            return census.results()
+        rows = tagged.filter("tag = 'label'").select("dataset", OBJECT, ROW, "data").collect()
+        for row in sorted(rows, key=lambda r: (r["dataset"], r[OBJECT], r[ROW])):
+            dataset = datasets[row["dataset"]]
+            census.absorb(dataset.store, decode(json.loads(row["data"])), partial(locate_in, dataset.objects))
+        for row in tagged.filter("tag = 'schema'").select("dataset", "data").collect():
+            dataset = datasets[row["dataset"]]
+            if dataset.role == "training":
+                census.saw(dataset.store, json.loads(row["data"] or "{}"))
+        return census.results()
 
     def _canary_matches(
         self, tagged: Any, datasets: list[Dataset], canaries: dict[str, tuple[str, str, str]]

@@ -28,6 +28,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from audit.graph.compiled import UNREACHED, BoolArray, CompiledGraph, IntArray
+from audit.graph.containment import containment_hops
 from audit.graph.kinds import KIND_NAMES
 from audit.graph.model import DataGraph
 from audit.graph.rules import Violation, witness
@@ -111,7 +112,17 @@ def rule_violation(
     for cut in cuts:
         groups.setdefault((frozenset(cut.sources), frozenset(cut.sinks)), []).append(cut)
     for members in groups.values():
-        members.sort(key=lambda cut: (not cut.edge.declared, cut.edge.source, cut.edge.target, cut.edge.kind))
+        # the edge a finding is named by: declared first, then one stated directly (not moved
+        # by containment from a container's statement), then by name
+        members.sort(
+            key=lambda cut: (
+                not cut.edge.declared,
+                containment_hops(graph, cut.eid) is not None,
+                cut.edge.source,
+                cut.edge.target,
+                cut.edge.kind,
+            )
+        )
         result.cuts.append(members[0])
         result.also_cut[members[0].edge.id] = [m.edge for m in members[1:]]
     result.cuts.sort(key=lambda cut: (cut.edge.source, cut.edge.target, cut.edge.kind))

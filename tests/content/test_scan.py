@@ -23,8 +23,11 @@ EXPECTED = {
         ("C3",),
         "1 record of consumer-chats-opt-out (consumer-opt-out) is in training dataset sft-chats (1 cell match)",
     ),
-    ("DAT-002", ("C1", "C2"), "Source outside the allowed set in 1 of 400 records of pretrain-mix (column 'source')"),
-    ("DAT-002", ("C1", "C2"), "No stated source in 1 of 400 records of pretrain-mix (column 'source')"),
+    (
+        "DAT-002",
+        ("C1",),
+        "1 of 400 records of pretrain-mix name commercial-api as their source (column 'source': 'commercial-api' (1))",
+    ),
     (
         "DAT-003",
         ("C2",),
@@ -35,9 +38,15 @@ EXPECTED = {
     (
         "DAT-005",
         ("C3",),
-        "Consent other than opt-in on a consumer record in 1 of 200 records of sft-chats (column 'consent')",
+        "1 of 200 records of sft-chats are consumer records that opted out (column 'consent': 'opt-out' (1))",
     ),
-    ("DAT-005", ("C3",), "No consent flag on a consumer record in 1 of 200 records of sft-chats (column 'consent')"),
+}
+# a record with no source, a consumer record with no consent: no evidence of a violation, so gaps
+EXPECTED_GAPS = {
+    "training dataset pretrain-mix: provenance: 1 of 400 records of pretrain-mix state no source (column "
+    "'source'): where they came from is unknown",
+    "training dataset sft-chats: consent: 1 of 200 records of sft-chats are consumer records with no consent "
+    "value (column 'consent')",
 }
 
 
@@ -73,6 +82,7 @@ def test_clean_data_yields_no_finding_and_full_coverage(clean_org: Path) -> None
 
 def test_every_planted_leak_is_found_and_nothing_else(leaky: Report) -> None:
     assert _findings(leaky) == EXPECTED
+    assert {g.reason for g in leaky.coverage.gaps} == EXPECTED_GAPS
     assert {c.id: c.verdict for c in leaky.claims} == dict.fromkeys(["C1", "C2", "C3", "C6"], "contradicted")
     assert all(f.severity == "critical" for f in leaky.findings if f.check == "DAT-001")
     assert all(f.kind == "declared" for f in leaky.findings)
@@ -257,3 +267,17 @@ def test_content_checks_are_clean_in_the_html_report(leaky: Report) -> None:
     html = render_html(leaky).decode()
     assert 'id="content-scanned"' in html
     assert "every record examined" in html
+
+
+def test_a_dataset_no_rule_could_examine_is_a_gap(tmp_path: Path) -> None:
+    def numbers_only(data: dict[str, list[dict[str, object]]]) -> None:
+        data["sft-chats"][:] = [{"turns": record["turns"]} for record in data["sft-chats"]]
+
+    report = audit_content(build(tmp_path / "org", edit=numbers_only).parent)
+    reasons = {g.reason for g in report.coverage.gaps if {"DAT-003", "DAT-004"} & set(g.checks)}
+    assert reasons == {
+        f"training dataset sft-chats: no record was examined by {check}'s rules (200 records read; no column "
+        "they apply to holds a value)"
+        for check in ("DAT-003", "DAT-004")
+    }
+    assert {c.id: c.verdict for c in report.claims}["C6"] == "insufficient-evidence"

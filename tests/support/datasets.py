@@ -25,7 +25,7 @@ import io
 import json
 import random
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -233,10 +233,18 @@ def plant(data: dict[str, list[dict[str, Any]]], leaks: Iterable[str]) -> None:
         sft[91]["consent"] = None
 
 
-def build(root: Path, leaks: Iterable[str] = (), rows: int = 200) -> Path:
-    """Write the inventory and the data under ``root``; returns the inventory file."""
+def build(
+    root: Path,
+    leaks: Iterable[str] = (),
+    rows: int = 200,
+    edit: Callable[[dict[str, list[dict[str, Any]]]], None] | None = None,
+) -> Path:
+    """Write the inventory and the data under ``root``; returns the inventory file. ``edit``
+    changes the records (in place) before they are written."""
     data = records(rows)
     plant(data, leaks)
+    if edit is not None:
+        edit(data)
     (root / "data").mkdir(parents=True, exist_ok=True)
     (root / "inventory.yaml").write_text(INVENTORY, encoding="utf-8")
     api = data["api-logs"]
