@@ -143,10 +143,10 @@ def run(
     warn_expired(report.waivers.expired)
     outputs = {RENDERERS[name].filename: RENDERERS[name].render(report) for name in chosen}
     outputs |= manifest.build(report, outputs, signing_key=signing_key)
-    written = write_all(Path(out_dir), outputs)
-    stale_signature = Path(out_dir) / manifest.SIGNATURE
-    if signing_key is None and stale_signature.exists():
-        stale_signature.unlink()  # a signature of an earlier run would not match this manifest
+    # the run owns the whole report set: a format not requested this time, or a signature of
+    # an earlier manifest, is removed, so the directory never mixes two runs
+    owned = frozenset({r.filename for r in RENDERERS.values()} | {manifest.MANIFEST, manifest.SIGNATURE})
+    written = write_all(Path(out_dir), outputs, owned)
     _print_verdicts(report)
     console = stdout()
     for path in written:

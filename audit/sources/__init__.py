@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,12 +18,21 @@ from typing import Any
 
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
+from audit.files import Unreadable, read_regular
 from audit.inventory import InputRecord, Inventory
 from audit.merge import merge_documents
 from audit.sources import aws, described, openlineage, terraform
 from audit.sources.aws import AwsOptions, Progress
 from audit.sources.aws.tags import TagMapping
-from audit.yamlfile import ParseFailure, decode, load_with_lines
+from audit.yamlfile import (
+    SURROGATE_HINT,
+    SURROGATE_MESSAGE,
+    ParseFailure,
+    decode,
+    dotted,
+    load_with_lines,
+    lone_surrogate,
+)
 
 SOURCE_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")
 
@@ -34,7 +44,13 @@ def expand(specs: Sequence[str]) -> list[Path]:
     for spec in specs:
         path = Path(spec)
         if path.is_dir():
-            members = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES)
+            # every entry with a source's extension is a source: one that is not a readable
+            # regular file (a dangling link, a loop, a FIFO) is named, never silently dropped
+            members = sorted(p for p in path.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES)
+            for member in members:
+                problem = _unusable_member(member)
+                if problem is not None:
+                    problems.append(problem)
             if not members:
                 problems.append(
                     Problem(
@@ -46,8 +62,8 @@ def expand(specs: Sequence[str]) -> list[Path]:
                     )
                 )
             files.extend(members)
-        elif path.is_file():
-            files.append(path)
+        elif path.exists() or path.is_symlink():
+            files.append(path)  # whatever it is, reading it says what is wrong with it
         else:
             problems.append(
                 Problem(
@@ -61,6 +77,23 @@ def expand(specs: Sequence[str]) -> list[Path]:
     if problems:
         raise InputError(problems)
     return files
+
+
+def _unusable_member(member: Path) -> Problem | None:
+    try:
+        info = member.stat()
+    except OSError as exc:
+        try:
+            read_regular(member, 0)
+        except Unreadable as why:
+            return Problem(str(member), None, "", f"cannot read: it {why}", "remove it or make it a readable file")
+        return Problem(str(member), None, "", f"cannot read: {exc.strerror or exc}")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, device or socket)"
+        return Problem(
+            str(member), None, "", f"cannot read: it is {kind}", "sources in a directory must be regular files"
+        )
+    return None
 
 
 @dataclass
@@ -78,15 +111,19 @@ def load_file(path: Path, tags: TagMapping, since: datetime | None = None) -> Lo
     or an inventory."""
     filename = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Loaded(described.Fragment(None, [Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")]))
+        raw = read_regular(path)
+    except Unreadable as exc:
+        return Loaded(described.Fragment(None, [Problem(filename, None, "", f"cannot read: it {exc}")]))
     digest = hashlib.sha256(raw).hexdigest()
     try:
         text = decode(raw, filename)
     except ParseFailure as exc:
         return Loaded(described.Fragment(None, exc.problems), InputRecord(described.SOURCE, filename, digest))
     data = _as_json(text)
+    surrogate = lone_surrogate(data, text) if data is not None else None
+    if surrogate is not None:
+        problem = Problem(filename, None, dotted(surrogate), SURROGATE_MESSAGE, SURROGATE_HINT)
+        return Loaded(described.Fragment(None, [problem]), InputRecord(described.SOURCE, filename, digest))
     if terraform.looks_like(data):
         plan = terraform.transform(data, filename, digest, tags)
         return Loaded(described.Fragment(plan.document), plan.record, plan.gaps)
@@ -118,7 +155,7 @@ def _as_json(text: str) -> Any:
         return None
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
-    except (ValueError, _DuplicateKey):
+    except (ValueError, RecursionError, _DuplicateKey):
         return None  # the YAML reader reports the problem with its line
 
 

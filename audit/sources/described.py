@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from audit.errors import InputError, Problem
+from audit.files import read_input
 from audit.model import NOTHING, Entity, InventoryDocument, Provenance
 from audit.validation import problems_from
 from audit.yamlfile import LineMap, ParseFailure, decode, dotted, load_with_lines
@@ -24,7 +25,7 @@ _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def get(path: Path) -> bytes:
-    return path.read_bytes()
+    return read_input(path)
 
 
 def looks_like(data: Any) -> bool:

@@ -23,13 +23,16 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
 from audit.coverage import CoverageGap
+from audit.files import read_input
 from audit.inventory import InputRecord
 from audit.model import InventoryDocument, Job, Provenance, Store
+from audit.yamlfile import SURROGATE_MESSAGE, lone_surrogate
 
 SOURCE = "openlineage"
 SCHEMA = Path(__file__).parent / "schemas" / "OpenLineage.schema.json"
 LINEAGE_CHECKS = ("ISO-*", "SEP-*", "ERA-*")
 S3_SCHEMES = ("s3://", "s3a://", "s3n://")
+MAX_REFERENCE = 512  # the inventory's identifier limit
 
 
 @cache
@@ -52,7 +55,7 @@ def looks_like(text: str) -> bool:
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
         event = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(event, dict) and "eventTime" in event and ("run" in event or "job" in event)
 
@@ -109,8 +112,18 @@ def _events(text: str, filename: str) -> Iterator[tuple[int, dict[str, Any] | No
         except json.JSONDecodeError as exc:
             yield number, None, f"not JSON ({exc.msg} at column {exc.colno})"
             continue
+        except RecursionError:
+            yield number, None, "not usable JSON: nested too deeply"
+            continue
+        except ValueError as exc:  # an integer beyond Python's digit limit
+            yield number, None, f"not usable JSON: {str(exc)[:80]}"
+            continue
         if not isinstance(event, dict):
             yield number, None, "not a JSON object"
+            continue
+        surrogate = lone_surrogate(event, line)
+        if surrogate is not None:
+            yield number, None, f"{'/'.join(str(p) for p in surrogate) or '(event)'} {SURROGATE_MESSAGE}"
             continue
         error = best_match(_validator(_kind(event)).iter_errors(event))
         if error is not None:
@@ -120,10 +133,67 @@ def _events(text: str, filename: str) -> Iterator[tuple[int, dict[str, Any] | No
         yield number, event, ""
 
 
+class _Unusable(Exception):
+    """A line that is a valid event but cannot be used: counted as a bad line, with why."""
+
+
 def _when(event: dict[str, Any]) -> datetime:
     stamp = str(event.get("eventTime", "")).replace("Z", "+00:00")
-    moment = datetime.fromisoformat(stamp)
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise _Unusable(f"eventTime {str(event.get('eventTime'))[:40]!r} is not an ISO 8601 time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _use(jobs: dict[tuple[str, str], _JobDraft], event: dict[str, Any], filename: str, number: int) -> None:
+    """Record one RunEvent's reads and writes; the drafts change only if the whole event is usable."""
+    job = event["job"]
+    key = (str(job["namespace"]), str(job["name"]))
+    qualified = f"{key[0]}/{key[1]}".replace(" ", "_")
+    if len(qualified) > MAX_REFERENCE or any(c.isspace() for c in qualified):
+        raise _Unusable(
+            f"job {qualified[:60]!r} cannot name a job (over {MAX_REFERENCE} characters or holds whitespace)"
+        )
+    inputs = [_checked(d, "inputs", i) for i, d in enumerate(event.get("inputs") or [])]
+    outputs = [_checked(d, "outputs", i) for i, d in enumerate(event.get("outputs") or [])]
+    columns = [_column_lineage(d) for d in event.get("outputs") or []]
+    documentation = _facet(job, "documentation")
+    draft = jobs.setdefault(key, _JobDraft(*key, first_line=number))
+    draft.description = str(documentation.get("description", "")) or draft.description
+    state = str(event.get("eventType", "OTHER"))
+    run_id = str(event["run"]["runId"])
+    where = f"{filename}:{number}"
+    run = f"run {run_id}, {state} at {event['eventTime']}, producer {event.get('producer', 'unknown')}"
+    for reference in inputs:
+        _record(draft.reads, reference, run_id, state, str(event["eventTime"]), where, run)
+    for reference, mapped in zip(outputs, columns, strict=True):
+        use = _record(draft.writes, reference, run_id, state, str(event["eventTime"]), where, run)
+        use.columns = mapped or use.columns
+
+
+def _facet(owner: dict[str, Any], name: str) -> dict[str, Any]:
+    """A facet, or {} when absent; a facet that is not a mapping makes the event unusable."""
+    facets = owner.get("facets") or {}
+    facet = facets.get(name) if isinstance(facets, dict) else None
+    if facet is None:
+        return {}
+    if not isinstance(facet, dict):
+        raise _Unusable(f"facet {name!r} is not a mapping")
+    return facet
+
+
+def _checked(dataset: dict[str, Any], side: str, position: int) -> str:
+    """The dataset's reference, if it can name a store (at most 512 characters, no whitespace)."""
+    reference = _identity(dataset)
+    if len(reference) > MAX_REFERENCE or any(c.isspace() for c in reference):
+        raise _Unusable(
+            f"{side}/{position}: dataset {reference[:60]!r}... cannot name a store "
+            f"(longer than {MAX_REFERENCE} characters or holds whitespace)"
+            if len(reference) > 60
+            else f"{side}/{position}: dataset {reference!r} cannot name a store (holds whitespace)"
+        )
+    return reference
 
 
 def transform(text: str, filename: str, digest: str, since: datetime | None = None) -> Loaded:
@@ -136,24 +206,15 @@ def transform(text: str, filename: str, digest: str, since: datetime | None = No
             continue
         if "run" not in event or "job" not in event:
             continue  # a DatasetEvent or JobEvent: no run, nothing moved
-        if since is not None and _when(event) < since:
-            skipped += 1
+        try:
+            if since is not None and _when(event) < since:
+                skipped += 1
+                continue
+            _use(jobs, event, filename, number)
+        except _Unusable as exc:
+            bad.append((number, str(exc)))
             continue
         events += 1
-        job = event["job"]
-        key = (str(job["namespace"]), str(job["name"]))
-        draft = jobs.setdefault(key, _JobDraft(*key, first_line=number))
-        documentation = (job.get("facets") or {}).get("documentation") or {}
-        draft.description = str(documentation.get("description", "")) or draft.description
-        state = str(event.get("eventType", "OTHER"))
-        run_id = str(event["run"]["runId"])
-        where = f"{filename}:{number}"
-        run = f"run {run_id}, {state} at {event['eventTime']}, producer {event.get('producer', 'unknown')}"
-        for dataset in event.get("inputs") or []:
-            _record(draft.reads, dataset, run_id, state, str(event["eventTime"]), where, run)
-        for dataset in event.get("outputs") or []:
-            use = _record(draft.writes, dataset, run_id, state, str(event["eventTime"]), where, run)
-            use.columns = _column_lineage(dataset) or use.columns
     document = InventoryDocument(version=1, jobs=_jobs(jobs, filename), stores=_stores(jobs))
     gaps = []
     if bad:
@@ -175,17 +236,14 @@ def _identity(dataset: dict[str, Any]) -> str:
     Athena name a catalog table and link the files behind it)."""
     namespace, name = str(dataset["namespace"]), str(dataset["name"])
     if not namespace.startswith(S3_SCHEMES):
-        symlinks = ((dataset.get("facets") or {}).get("symlinks") or {}).get("identifiers") or []
-        for link in symlinks:
-            if str(link.get("namespace", "")).startswith(S3_SCHEMES):
+        symlinks = _facet(dataset, "symlinks").get("identifiers") or []
+        for link in symlinks if isinstance(symlinks, list) else []:
+            if isinstance(link, dict) and str(link.get("namespace", "")).startswith(S3_SCHEMES) and "name" in link:
                 return dataset_reference(str(link["namespace"]), str(link["name"]))
     return dataset_reference(namespace, name)
 
 
-def _record(
-    uses: dict[str, _Use], dataset: dict[str, Any], run_id: str, state: str, when: str, where: str, run: str
-) -> _Use:
-    reference = _identity(dataset)
+def _record(uses: dict[str, _Use], reference: str, run_id: str, state: str, when: str, where: str, run: str) -> _Use:
     use = uses.setdefault(reference, _Use(reference))
     use.runs.add(run_id)
     use.states.add(state)
@@ -195,11 +253,13 @@ def _record(
 
 
 def _column_lineage(dataset: dict[str, Any]) -> list[str]:
-    facet = (dataset.get("facets") or {}).get("columnLineage") or {}
+    fields = _facet(dataset, "columnLineage").get("fields") or {}
     mapped = []
-    for column, spec in (facet.get("fields") or {}).items():
-        for source in spec.get("inputFields") or []:
-            mapped.append(f"{source.get('name')}.{source.get('field')} -> {column}")
+    for column, spec in fields.items() if isinstance(fields, dict) else []:
+        sources = spec.get("inputFields") if isinstance(spec, dict) else None
+        for source in sources if isinstance(sources, list) else []:
+            if isinstance(source, dict):
+                mapped.append(f"{source.get('name')}.{source.get('field')} -> {column}")
     return mapped
 
 
@@ -252,7 +312,7 @@ def _stores(drafts: dict[tuple[str, str], _JobDraft]) -> list[Store]:
 
 
 def load(path: Path, since: datetime | None = None) -> Loaded:
-    raw = path.read_bytes()
+    raw = read_input(path)
     return transform(raw.decode("utf-8", errors="replace"), str(path), hashlib.sha256(raw).hexdigest(), since)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _SPLIT = re.compile(r"[,\s;]+")
@@ -29,17 +29,24 @@ class TagMapping:
         return cls(**values)
 
 
-def tag_dict(tags: Iterable[Mapping[str, str]] | Mapping[str, str] | None) -> dict[str, str]:
-    """AWS spells tags as [{Key, Value}] (or {key, value}); this gives {key: value}."""
-    if tags is None:
-        return {}
+def tag_dict(tags: object) -> dict[str, str]:
+    """AWS spells tags as [{Key, Value}] (or {key, value}); this gives {key: value}.
+
+    Tags come from sources a user hands us (plans, API responses): anything else in their
+    place (a string, a list of strings, a nested mapping) carries no tag and is ignored here.
+    """
     if isinstance(tags, Mapping):
-        return {str(k): str(v) for k, v in tags.items()}
+        return {str(k): str(v) for k, v in tags.items() if isinstance(v, str | int | float | bool)}
+    if not isinstance(tags, list | tuple):
+        return {}
     result = {}
     for tag in tags:
+        if not isinstance(tag, Mapping):
+            continue
         key = tag.get("Key", tag.get("key"))
-        if key is not None:
-            result[str(key)] = str(tag.get("Value", tag.get("value", "")))
+        value = tag.get("Value", tag.get("value", ""))
+        if isinstance(key, str | int) and isinstance(value, str | int | float | bool):
+            result[str(key)] = str(value)
     return result
 
 

@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
+from audit.files import read_input
 from audit.inventory import InputRecord, arn_account
 from audit.model import InventoryDocument
 from audit.sources.aws.tags import TagMapping
-from audit.sources.terraform.builder import SOURCE
+from audit.sources.terraform.builder import SOURCE, Draft
 from audit.sources.terraform.iam import Principals
 from audit.sources.terraform.jobs import JobsAndTables
 from audit.sources.terraform.kms import Keys
 from audit.sources.terraform.plan import Plan
 from audit.sources.terraform.s3 import PAB_FLAGS, PUBLIC_ACLS, Buckets
 from audit.yamlfile import ParseFailure, decode
+
+E = TypeVar("E")
 
 
 def looks_like(data: Any) -> bool:
@@ -47,7 +51,7 @@ class Loaded:
 def read(path: Path) -> dict[str, Any]:
     """The plan as JSON; an InputError naming the line when it is not a plan at all."""
     filename = str(path)
-    raw = path.read_bytes()
+    raw = read_input(path)
     try:
         text = decode(raw, filename)
     except ParseFailure as exc:
@@ -83,7 +87,7 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def load(path: Path, mapping: TagMapping | None = None) -> Loaded:
-    return transform(read(path), str(path), hashlib.sha256(path.read_bytes()).hexdigest(), mapping)
+    return transform(read(path), str(path), hashlib.sha256(read_input(path)).hexdigest(), mapping)
 
 
 def transform(data: dict[str, Any], filename: str, digest: str, mapping: TagMapping | None = None) -> Loaded:
@@ -102,12 +106,19 @@ class _Builder(Keys, Buckets, Principals, JobsAndTables):
         self._principals()
         self._principal_policies()
         self._jobs_and_tables()
-        stores = [self._store(d) for d in self.buckets.values()] + self.stores
-        principals = [self._principal(d) for d in self.principals.values()]
-        keys = [self._key(d) for d in self.keys.values()]
+        for skipped in self.plan.skipped:
+            self.note("terraform plan", skipped, ("*",))
+        stores = [s for d in self.buckets.values() if (s := self._converted(d, self._store))] + self.stores
+        principals = [p for d in self.principals.values() if (p := self._converted(d, self._principal))]
+        keys = [k for d in self.keys.values() if (k := self._converted(d, self._key))]
         return InventoryDocument(version=1, stores=stores, principals=principals, kms_keys=keys, jobs=self.jobs)
 
     # -- KMS ---------------------------------------------------------------------------------
+
+    def _converted(self, draft: Draft, convert: Callable[[Draft], E]) -> E | None:
+        with self.guard_address(draft.address):
+            return convert(draft)
+        return None
 
 
 __all__ = ["PAB_FLAGS", "PUBLIC_ACLS", "SOURCE", "Loaded", "arn_account", "load", "looks_like", "read", "transform"]

@@ -3,8 +3,12 @@ resources, where each field came from, and the coverage notes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import ValidationError
 
 from audit.coverage import CoverageGap
 from audit.model import Job, Store
@@ -42,6 +46,24 @@ class Builder:
     def note(self, scope: str, reason: str, checks: tuple[str, ...] = ()) -> None:
         self.gaps.append(CoverageGap(scope=scope, reason=f"{reason} ({self.filename})", checks=checks))
 
+    @contextmanager
+    def guard(self, resource: Resource) -> Iterator[None]:
+        """A resource whose values are not of the shape Terraform writes is left out, named in a
+        coverage gap that leaves every check short of evidence; the rest of the plan is used."""
+        with self.guard_address(resource.address):
+            yield
+
+    @contextmanager
+    def guard_address(self, address: str) -> Iterator[None]:
+        try:
+            yield
+        except MALFORMED as exc:
+            self.note(
+                f"resource:{address}",
+                f"not of the shape Terraform writes ({malformation(exc)}): left out, so what it configures is unknown",
+                ("*",),
+            )
+
     def _set(self, draft: Draft, resource: Resource, name: str, value: Any) -> None:
         draft.fields[name] = value
         draft.locations[name] = self.at(resource)
@@ -51,6 +73,21 @@ class Builder:
         if target is not None and target.address in self.keys:
             return str(self.keys[target.address].fields["arn"])
         return str(value) if value else None
+
+
+# What reading a value of the wrong shape raises (a string where a mapping is expected, a
+# list of the wrong shape, a missing key, an entity the model refuses).
+MALFORMED = (TypeError, AttributeError, KeyError, IndexError, ValueError, ValidationError)
+
+
+def malformation(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    if isinstance(exc, KeyError):
+        return f"no {exc}"
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
 def indexed(draft: Draft) -> dict[str, str]:

@@ -18,25 +18,26 @@ PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "
 class Buckets(Builder):
     def _buckets(self) -> None:
         for bucket in sorted(self.plan.of_type("aws_s3_bucket"), key=lambda r: r.address):
-            name = bucket.get("bucket") if not bucket.is_unknown("bucket") else None
-            draft = Draft(bucket.address, {"kind": "s3-bucket"}, {})
-            if name and name not in self.bucket_names:
-                draft.fields.update(id=name, arn=f"arn:aws:s3:::{name}")
-                self.bucket_names[name] = bucket.address
-            else:
-                draft.fields["id"] = bucket.address
-                if name:
-                    draft.fields["arn"] = f"arn:aws:s3:::{name}"  # the same bucket again: merged by ARN
+            with self.guard(bucket):
+                name = bucket.get("bucket") if not bucket.is_unknown("bucket") else None
+                draft = Draft(bucket.address, {"kind": "s3-bucket"}, {})
+                if name and name not in self.bucket_names:
+                    draft.fields.update(id=name, arn=f"arn:aws:s3:::{name}")
+                    self.bucket_names[name] = bucket.address
                 else:
-                    self.note(
-                        f"store:{bucket.address}",
-                        "the bucket's name is unknown until apply: its identity, "
-                        "and so who may access it, cannot be established",
-                        ("*",),
-                    )
-            draft.locations["id"] = self.at(bucket)
-            self.buckets[bucket.address] = draft
-            self._inline_bucket_settings(bucket, draft)
+                    draft.fields["id"] = bucket.address
+                    if name:
+                        draft.fields["arn"] = f"arn:aws:s3:::{name}"  # the same bucket again: merged by ARN
+                    else:
+                        self.note(
+                            f"store:{bucket.address}",
+                            "the bucket's name is unknown until apply: its identity, "
+                            "and so who may access it, cannot be established",
+                            ("*",),
+                        )
+                draft.locations["id"] = self.at(bucket)
+                self.buckets[bucket.address] = draft
+                self._inline_bucket_settings(bucket, draft)
 
     def _bucket_for(self, resource: Resource) -> Draft | None:
         target = self.plan.referenced(resource, "bucket", "aws_s3_bucket")
@@ -91,9 +92,10 @@ class Buckets(Builder):
             "aws_s3_bucket_replication_configuration": self._replication,
         }
         for resource in sorted(self.plan.of_type(*handlers), key=lambda r: r.address):
-            draft = self._bucket_for(resource)
-            if draft is not None:
-                handlers[resource.type](resource, draft)
+            with self.guard(resource):
+                draft = self._bucket_for(resource)
+                if draft is not None:
+                    handlers[resource.type](resource, draft)
 
     def _policy(self, resource: Resource, draft: Draft, attribute: str) -> None:
         policy, notes = document(self.plan, resource, attribute)
