@@ -34,8 +34,10 @@ class Unreadable(Exception):
     """Why a path cannot be read as an input, in words for the user."""
 
 
-def read_regular(path: Path | str, limit: int = MAX_SOURCE_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; :class:`Unreadable` otherwise."""
+def read_regular(path: Path | str, limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (default: the sources' cap);
+    :class:`Unreadable` otherwise."""
+    limit = MAX_SOURCE_BYTES if limit is None else limit
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
@@ -62,7 +64,7 @@ def read_regular(path: Path | str, limit: int = MAX_SOURCE_BYTES) -> bytes:
         os.close(descriptor)
 
 
-def read_input(path: Path | str, limit: int = MAX_SOURCE_BYTES, field: str = "", hint: str = "") -> bytes:
+def read_input(path: Path | str, limit: int | None = None, field: str = "", hint: str = "") -> bytes:
     """:func:`read_regular`, with failure as an :class:`InputError` naming the file (exit 2)."""
     try:
         return read_regular(path, limit)

@@ -33,19 +33,26 @@ def tag_dict(tags: object) -> dict[str, str]:
     """AWS spells tags as [{Key, Value}] (or {key, value}); this gives {key: value}.
 
     Tags come from sources a user hands us (plans, API responses): anything else in their
-    place (a string, a list of strings, a nested mapping) carries no tag and is ignored here.
+    place (a string, a list of strings, a nested value) raises TypeError saying so, for the
+    source to report as a malformed part rather than read as "no tags".
     """
-    if isinstance(tags, Mapping):
-        return {str(k): str(v) for k, v in tags.items() if isinstance(v, str | int | float | bool)}
-    if not isinstance(tags, list | tuple):
+    if tags is None:
         return {}
+    if isinstance(tags, Mapping):
+        if not all(isinstance(v, str | int | float | bool) for v in tags.values()):
+            raise TypeError("tags: a tag value that is not a plain value")
+        return {str(k): str(v) for k, v in tags.items()}
+    if not isinstance(tags, list | tuple):
+        raise TypeError(f"tags: expected a mapping or a list of {{Key, Value}}, got {type(tags).__name__}")
     result = {}
     for tag in tags:
         if not isinstance(tag, Mapping):
-            continue
+            raise TypeError(f"tags: an entry that is not a {{Key, Value}} mapping ({type(tag).__name__})")
         key = tag.get("Key", tag.get("key"))
         value = tag.get("Value", tag.get("value", ""))
-        if isinstance(key, str | int) and isinstance(value, str | int | float | bool):
+        if key is not None:
+            if not isinstance(key, str | int) or not isinstance(value, str | int | float | bool):
+                raise TypeError("tags: a Key or Value that is not a plain value")
             result[str(key)] = str(value)
     return result
 
