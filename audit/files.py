@@ -42,6 +42,8 @@ def read_regular(path: Path | str, limit: int | None = None) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise Unreadable(_why(path, exc)) from None
+    except ValueError:  # a NUL byte or a lone surrogate in the name
+        raise Unreadable("has a name no file can have") from None
     try:
         info = os.fstat(descriptor)
         if stat.S_ISDIR(info.st_mode):

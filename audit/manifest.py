@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from audit.errors import UsageError
 from audit.files import MAX_SMALL_BYTES, MAX_SOURCE_BYTES, Unreadable, read_regular
 from audit.report import Report
+from audit.yamlfile import SURROGATE_MESSAGE, lone_surrogate
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -155,7 +156,24 @@ def verify(directory: Path, *, public_key: Ed25519PublicKey | None = None, input
         detail = "nested too deeply" if isinstance(exc, RecursionError) else f"{exc.__class__.__name__}: {exc}"
         result.failures.append(f"{MANIFEST} is not a valid manifest ({detail[:200]})")
         return result
+    if lone_surrogate(document, raw.decode("utf-8", "replace")) is not None:
+        result.failures.append(f"{MANIFEST} is not a valid manifest (it {SURROGATE_MESSAGE})")
+        return result
     _check_signature(directory, raw, document, public_key, result)
+    _check_outputs(directory, outputs, result)
+    listed = {name for name, _ in outputs} | {MANIFEST, SIGNATURE}
+    for extra in sorted(p.name for p in directory.iterdir() if p.name not in listed):
+        if extra.startswith(("report.", "manifest.")):
+            # a report file the manifest does not cover: the directory mixes two runs
+            result.failures.append(f"{extra}: a report file the manifest does not list (left by another run?)")
+        else:
+            result.notes.append(f"{extra}: not covered by the manifest")
+    if inputs:
+        _check_inputs(recorded_inputs, result)
+    return result
+
+
+def _check_outputs(directory: Path, outputs: list[tuple[str, str]], result: Verification) -> None:
     for name, expected in outputs:
         shown = name if len(name) <= 120 else name[:117] + "..."
         if Path(name).is_absolute() or ".." in Path(name).parts or "/" in name or "\\" in name:
@@ -170,28 +188,22 @@ def verify(directory: Path, *, public_key: Ed25519PublicKey | None = None, input
             result.failures.append(f"{shown}: sha256 {actual} does not match the manifest's {expected}")
         else:
             result.checked.append(f"{shown}: sha256 matches")
-    listed = {name for name, _ in outputs} | {MANIFEST, SIGNATURE}
-    for extra in sorted(p.name for p in directory.iterdir() if p.name not in listed):
-        if extra.startswith(("report.", "manifest.")):
-            # a report file the manifest does not cover: the directory mixes two runs
-            result.failures.append(f"{extra}: a report file the manifest does not list (left by another run?)")
+
+
+def _check_inputs(recorded_inputs: list[tuple[str, str, str]], result: Verification) -> None:
+    for location, expected, source in recorded_inputs:
+        if source == "aws" or "://" in location:
+            result.notes.append(f"input {location} ({source}): not a local file, not re-checked")
+            continue
+        try:
+            actual = sha256(read_regular(location, MAX_SOURCE_BYTES))
+        except Unreadable as exc:
+            result.failures.append(f"input {location} ({source}): {exc}")
+            continue
+        if actual != expected:
+            result.failures.append(f"input {location}: sha256 {actual} does not match the manifest's {expected}")
         else:
-            result.notes.append(f"{extra}: not covered by the manifest")
-    if inputs:
-        for location, expected, source in recorded_inputs:
-            if source == "aws" or "://" in location:
-                result.notes.append(f"input {location} ({source}): not a local file, not re-checked")
-                continue
-            try:
-                actual = sha256(read_regular(location, MAX_SOURCE_BYTES))
-            except Unreadable as exc:
-                result.failures.append(f"input {location} ({source}): {exc}")
-                continue
-            if actual != expected:
-                result.failures.append(f"input {location}: sha256 {actual} does not match the manifest's {expected}")
-            else:
-                result.checked.append(f"input {location}: sha256 matches")
-    return result
+            result.checked.append(f"input {location}: sha256 matches")
 
 
 def _check_signature(
