@@ -170,6 +170,45 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _qualify_job_names(fragments: list[described.Fragment]) -> list[Problem]:
+    """Lineage names a job ``namespace/name``; another source (an overlay saying which role a
+    job runs as) may name it by its bare name when exactly one lineage job has that name. A
+    bare name two namespaces share is ambiguous: an input error naming both."""
+    qualified: dict[str, set[str]] = {}
+    for fragment in fragments:
+        if fragment.document is None:
+            continue
+        for job in fragment.document.jobs:
+            if job.provenance is not None and job.provenance.source == openlineage.SOURCE:
+                qualified.setdefault(job.id.split("/", 1)[-1], set()).add(job.id)
+    problems: list[Problem] = []
+    if not qualified:
+        return problems
+    lineage_ids = {i for ids in qualified.values() for i in ids}
+    for fragment in fragments:
+        if fragment.document is None:
+            continue
+        for position, job in enumerate(fragment.document.jobs):
+            if job.id in lineage_ids or (job.provenance and job.provenance.source == openlineage.SOURCE):
+                continue
+            candidates = sorted(qualified.get(job.id, ()))
+            if len(candidates) == 1:
+                job.id = candidates[0]
+            elif len(candidates) > 1:
+                location = job.provenance.location if job.provenance else "(inventory)"
+                file, _, line = location.rpartition(":")
+                problems.append(
+                    Problem(
+                        file if line.isdigit() else location,
+                        int(line) if line.isdigit() else None,
+                        f"jobs[{position}].id",
+                        f"'{job.id}' names {len(candidates)} lineage jobs: {' and '.join(candidates)}",
+                        "name the job as namespace/name",
+                    )
+                )
+    return problems
+
+
 @dataclass(frozen=True)
 class SourceOptions:
     """How to reach the sources that are not files (a live estate)."""
@@ -212,10 +251,11 @@ def load_inventory(specs: Sequence[str], options: SourceOptions | None = None) -
             fragments.append(loaded.fragment)
             records.extend([loaded.record] if loaded.record else [])
             gaps.extend(loaded.gaps)
+    naming = _qualify_job_names(fragments)
     return merge_documents(
         [f.document for f in fragments if f.document is not None],
         records,
         gaps,
-        earlier_problems=[p for f in fragments for p in f.problems],
+        earlier_problems=[p for f in fragments for p in f.problems] + naming,
         invalid_ids={i for f in fragments for i in f.invalid_ids},
     )

@@ -1,6 +1,9 @@
 """The OpenLineage source: RunEvents (one JSON object per line, as Marquez exports them or
 the file transport writes them) become jobs whose inputs and outputs are declared reads
-and writes, each citing the line, run id, event time and producer it rests on.
+and writes, each citing the line, run id, event time and producer it rests on. A JobEvent
+(static lineage: a job's inputs and outputs without a run) gives the same edges, citing
+"static lineage, line N"; a DatasetEvent declares a dataset, which becomes known. A job is
+identified by (namespace, name), as ``namespace/name``, whatever else is in the run.
 
 Every event is validated against the published OpenLineage schema. A line that is not an
 event (truncated, malformed, invalid) is skipped and counted: the good lines are still
@@ -60,7 +63,7 @@ def looks_like(text: str) -> bool:
         event = json.loads(first)
     except (ValueError, RecursionError):
         return False
-    return isinstance(event, dict) and "eventTime" in event and ("run" in event or "job" in event)
+    return isinstance(event, dict) and "eventTime" in event and ("run" in event or "job" in event or "dataset" in event)
 
 
 def dataset_reference(namespace: str, name: str) -> str:
@@ -150,10 +153,11 @@ def _when(event: dict[str, Any]) -> datetime:
 
 
 def _use(jobs: dict[tuple[str, str], _JobDraft], event: dict[str, Any], filename: str, number: int) -> None:
-    """Record one RunEvent's reads and writes; the drafts change only if the whole event is usable."""
+    """Record one RunEvent's or JobEvent's reads and writes; the drafts change only if the whole
+    event is usable."""
     job = event["job"]
     key = (str(job["namespace"]), str(job["name"]))
-    qualified = f"{key[0]}/{key[1]}".replace(" ", "_")
+    qualified = job_id(*key)
     if len(qualified) > MAX_REFERENCE or any(c.isspace() for c in qualified):
         raise _Unusable(
             f"job {qualified[:60]!r} cannot name a job (over {MAX_REFERENCE} characters or holds whitespace)"
@@ -164,10 +168,15 @@ def _use(jobs: dict[tuple[str, str], _JobDraft], event: dict[str, Any], filename
     documentation = _facet(job, "documentation")
     draft = jobs.setdefault(key, _JobDraft(*key, first_line=number))
     draft.description = str(documentation.get("description", "")) or draft.description
-    state = str(event.get("eventType", "OTHER"))
-    run_id = str(event["run"]["runId"])
     where = f"{filename}:{number}"
-    run = f"run {run_id}, {state} at {event['eventTime']}, producer {event.get('producer', 'unknown')}"
+    producer = f"producer {event.get('producer', 'unknown')}"
+    if "run" in event:
+        state = str(event.get("eventType", "OTHER"))
+        run_id = str(event["run"]["runId"])
+        run = f"run {run_id}, {state} at {event['eventTime']}, {producer}"
+    else:  # a JobEvent: the job's inputs and outputs as its definition states them, without a run
+        state, run_id = "STATIC", f"static lineage, line {number}"
+        run = f"static lineage (JobEvent) at {event['eventTime']}, line {number}, {producer}"
     for reference in inputs:
         _record(draft.reads, reference, run_id, state, str(event["eventTime"]), where, run)
     for reference, mapped in zip(outputs, columns, strict=True):
@@ -203,22 +212,25 @@ def transform(text: str, filename: str, digest: str, since: datetime | None = No
     jobs: dict[tuple[str, str], _JobDraft] = {}
     bad: list[tuple[int, str]] = []
     events = skipped = 0
+    datasets: dict[str, str] = {}  # datasets DatasetEvents declare -> where
     for number, event, why in _events(text, filename):
         if event is None:
             bad.append((number, why))
             continue
-        if "run" not in event or "job" not in event:
-            continue  # a DatasetEvent or JobEvent: no run, nothing moved
         try:
             if since is not None and _when(event) < since:
                 skipped += 1
                 continue
-            _use(jobs, event, filename, number)
+            if "dataset" in event and "job" not in event:
+                reference = _checked(event["dataset"], "dataset", 0)
+                datasets.setdefault(reference, f"{filename}:{number}")
+            else:
+                _use(jobs, event, filename, number)
         except _Unusable as exc:
             bad.append((number, str(exc)))
             continue
         events += 1
-    document = InventoryDocument(version=1, jobs=_jobs(jobs, filename), stores=_stores(jobs))
+    document = InventoryDocument(version=1, jobs=_jobs(jobs, filename), stores=_stores(jobs, datasets))
     gaps = []
     if bad:
         listed = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
@@ -268,22 +280,24 @@ def _column_lineage(dataset: dict[str, Any]) -> list[str]:
 
 def _note(use: _Use) -> str:
     failed = sorted(use.states & {"FAIL", "ABORT"})
-    runs = f"{len(use.runs)} run{'s' if len(use.runs) != 1 else ''}"
+    real = [r for r in use.runs if not r.startswith("static lineage")]
+    runs = f"{len(real)} run{'s' if len(real) != 1 else ''}" if real else "static lineage only"
     extra = f", including {'/'.join(failed).lower()}ed runs" if failed else ""
     columns = f"; columns {', '.join(use.columns[:5])}" if use.columns else ""
     return f"{use.run}; {runs}{extra}{columns}"
 
 
+def job_id(namespace: str, name: str) -> str:
+    """A job is identified by its namespace and name, in every file and every run."""
+    return f"{namespace}/{name}".replace(" ", "_")
+
+
 def _jobs(drafts: dict[tuple[str, str], _JobDraft], filename: str) -> list[Job]:
-    names: dict[str, int] = {}
-    for _, name in drafts:
-        names[name] = names.get(name, 0) + 1
     jobs = []
     for (namespace, name), draft in sorted(drafts.items()):
-        job_id = name if names[name] == 1 else f"{namespace}/{name}"
         reads, writes = sorted(draft.reads), sorted(draft.writes)
         job = Job(
-            id=job_id.replace(" ", "_"),
+            id=job_id(namespace, name),
             reads=reads,
             writes=writes,
             description=draft.description or f"OpenLineage job {namespace}/{name}",
@@ -300,10 +314,15 @@ def _jobs(drafts: dict[tuple[str, str], _JobDraft], filename: str) -> list[Job]:
     return jobs
 
 
-def _stores(drafts: dict[tuple[str, str], _JobDraft]) -> list[Store]:
+def _stores(drafts: dict[tuple[str, str], _JobDraft], declared: dict[str, str]) -> list[Store]:
     """Datasets outside S3 become stores named by their location (S3 paths are resolved to
-    the stores that hold them when sources merge)."""
+    the stores that hold them when sources merge), those DatasetEvents declare included."""
     stores: dict[str, Store] = {}
+    for reference, where in declared.items():
+        if not reference.startswith(S3_SCHEMES):
+            store = Store(id=reference, kind="dataset", location=reference)
+            store.provenance = Provenance(source=SOURCE, location=where)
+            stores[reference] = store
     for draft in drafts.values():
         for reference, use in (*draft.reads.items(), *draft.writes.items()):
             if reference.startswith(S3_SCHEMES) or reference in stores:
@@ -319,4 +338,4 @@ def load(path: Path, since: datetime | None = None) -> Loaded:
     return transform(raw.decode("utf-8", errors="replace"), str(path), hashlib.sha256(raw).hexdigest(), since)
 
 
-__all__ = ["SOURCE", "Loaded", "dataset_reference", "load", "looks_like", "transform"]
+__all__ = ["SOURCE", "Loaded", "dataset_reference", "job_id", "load", "looks_like", "transform"]
