@@ -127,18 +127,12 @@ def load_file(path: Path, tags: TagMapping, since: datetime | None = None) -> Lo
     if terraform.looks_like(data):
         plan = terraform.transform(data, filename, digest, tags)
         return Loaded(described.Fragment(plan.document), plan.record, plan.gaps)
-    if isinstance(data, dict) and "format_version" in data and "version" not in data:
-        problem = Problem(
-            filename,
-            1,
-            "",
-            "Terraform JSON that is not a plan: no planned_values or resource_changes",
-            "write the plan with 'terraform show -json plan.out > plan.json'",
-        )
-        return Loaded(described.Fragment(None, [problem]), InputRecord(terraform.SOURCE, filename, digest))
     if (data is None or "eventTime" in data) and openlineage.looks_like(text):
         lineage = openlineage.transform(text, filename, digest, since)
         return Loaded(described.Fragment(lineage.document), lineage.record, lineage.gaps)
+    unknown = _unknown_kind(data, filename)
+    if unknown is not None:
+        return Loaded(described.Fragment(None, [unknown]), InputRecord(described.SOURCE, filename, digest))
     record = InputRecord(described.SOURCE, filename, digest)
     if isinstance(data, dict):  # JSON: the fast path, located by JSON pointer
         return Loaded(described.transform_json(data, text, filename, path.parent), record)
@@ -147,6 +141,39 @@ def load_file(path: Path, tags: TagMapping, since: datetime | None = None) -> Lo
     except ParseFailure as exc:
         return Loaded(described.Fragment(None, exc.problems), record)
     return Loaded(described.transform(parsed, lines, filename, path.parent), record)
+
+
+PLAN_HINT = "write the plan with 'terraform show -json plan.out > plan.json'"
+_PLAN_KEYS = ("planned_values", "resource_changes", "prior_state", "configuration", "terraform_version")
+_EVENT_KEYS = ("eventTime", "eventType", "run", "job", "producer", "schemaURL")
+
+
+def _unknown_kind(data: Any, filename: str) -> Problem | None:
+    """A JSON document that is neither a plan, lineage nor an inventory, told in words that
+    fit what it looks like (not the inventory's "add version: 1" to a Terraform file)."""
+    if not isinstance(data, dict) or "version" in data:
+        return None
+    if "format_version" in data:
+        if "values" in data and not any(k in data for k in ("planned_values", "resource_changes")):
+            message = (
+                "Terraform JSON that is not a plan but a state: it says what exists, not what a change will create"
+            )
+        else:
+            message = "Terraform JSON that is not a plan: no planned_values or resource_changes"
+        return Problem(filename, 1, "", message, PLAN_HINT)
+    if any(k in data for k in _PLAN_KEYS):
+        return Problem(
+            filename, 1, "format_version", "looks like a Terraform plan but has no format_version", PLAN_HINT
+        )
+    if sum(k in data for k in _EVENT_KEYS) >= 2:
+        return Problem(
+            filename,
+            1,
+            "",
+            "looks like one OpenLineage event written over several lines",
+            "lineage files hold one event per line (NDJSON): write each event on a line of its own",
+        )
+    return None
 
 
 def _as_json(text: str) -> Any:

@@ -105,6 +105,7 @@ class _Builder(Keys, Buckets, Principals, JobsAndTables):
         self._managed_policies()
         self._principals()
         self._principal_policies()
+        self._distinct_principals()
         self._jobs_and_tables()
         for skipped in self.plan.skipped:
             self.note("terraform plan", skipped, ("*",))

@@ -109,6 +109,18 @@ class Principals(Builder):
                         self._attach_managed(draft, resource, arn)
         self._group_memberships()
 
+    def _distinct_principals(self) -> None:
+        """Two roles or users of one name (``for_each``, or one module used twice) are two
+        principals, each identified by its resource address; when their ARNs are known and
+        equal, the inventory's merge joins them as one, reporting any conflict."""
+        by_name: dict[str, list[Draft]] = {}
+        for draft in self.principals.values():
+            by_name.setdefault(str(draft.fields["id"]), []).append(draft)
+        for drafts in by_name.values():
+            if len(drafts) > 1:
+                for draft in drafts:
+                    draft.fields["id"] = draft.address
+
     def _group_memberships(self) -> None:
         """Groups are not actors: their policies are copied onto their member users."""
         groups = {d.fields["id"]: d for d in self.groups.values()}
