@@ -84,4 +84,5 @@ def test_junit_and_sarif_hold_no_character_xml_forbids(report: Report) -> None:
     assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", xml)
     text = sarif.render(hostile)
     assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", text)
-    assert "\x01" in json.dumps(json.loads(text), ensure_ascii=False)  # escaped in JSON, not lost
+    assert b"\\u0001bell\\u0007" in text  # escaped by JSON, not lost
+    assert json.loads(text)["version"] == "2.1.0"
