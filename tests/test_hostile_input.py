@@ -393,3 +393,12 @@ def test_verify_with_an_over_long_file_name_in_the_manifest_fails_cleanly(tmp_pa
     result = invoke("verify", str(out))
     assert result.exit_code == 1
     assert "name too long" in result.stdout
+
+
+def test_markup_in_an_organisation_name_or_a_suite_is_printed_as_written(tmp_path: Path) -> None:
+    org = _org_dir(tmp_path)
+    text = (org / "org.yaml").read_text()
+    (org / "org.yaml").write_text(text.replace("organisation: Example AI Lab", "organisation: '[/x] Lab [bold]'"))
+    result = invoke("run", str(org), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    assert "[/x] Lab [bold]" in result.stdout

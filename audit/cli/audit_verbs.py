@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from audit.cli.common import (
     FAIL_ON,
@@ -181,14 +182,18 @@ def content_options(
 
 def _print_verdicts(report: Report) -> None:
     console = stdout()
-    table = Table(title=f"{report.organisation}: {report.summary.verdict.upper()}", title_justify="left")
+    # what the inventory and the suite say is plain text, never terminal markup
+    table = Table(title=Text(f"{report.organisation}: {report.summary.verdict.upper()}"), title_justify="left")
     table.add_column("Claim", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Findings", justify="right")
     table.add_column("Commitment")
     for claim in report.claims:
         table.add_row(
-            claim.id, f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]", str(len(claim.finding_ids)), claim.text
+            Text(claim.id),
+            Text(claim.verdict, style=VERDICT_STYLE.get(claim.verdict, "")),
+            str(len(claim.finding_ids)),
+            Text(claim.text),
         )
     console.print(table)
     counts = report.summary.findings_by_severity
@@ -280,7 +285,10 @@ def list_checks() -> None:
     for column in ("Check", "Severity", "Claims", "Title", "Origin"):
         table.add_column(column)
     for check_id, check in sorted(registry.checks.items()):
-        table.add_row(check_id, check.severity, ", ".join(check.claim_ids), check.title, registry.origins[check_id])
+        table.add_row(
+            *(Text(str(v)) for v in (check_id, check.severity, ", ".join(check.claim_ids), check.title)),
+            Text(str(registry.origins[check_id])),
+        )
     stdout().print(table)
     for warning in registry.warnings:
         stderr().print(f"warning: {warning}", markup=False)
