@@ -212,6 +212,7 @@ def transform(text: str, filename: str, digest: str, since: datetime | None = No
     jobs: dict[tuple[str, str], _JobDraft] = {}
     bad: list[tuple[int, str]] = []
     events = skipped = 0
+    kinds = {"RunEvent": 0, "JobEvent": 0, "DatasetEvent": 0}
     datasets: dict[str, str] = {}  # datasets DatasetEvents declare -> where
     for number, event, why in _events(text, filename):
         if event is None:
@@ -230,6 +231,7 @@ def transform(text: str, filename: str, digest: str, since: datetime | None = No
             bad.append((number, str(exc)))
             continue
         events += 1
+        kinds[_kind(event)] += 1
     document = InventoryDocument(version=1, jobs=_jobs(jobs, filename), stores=_stores(jobs, datasets))
     gaps = []
     if bad:
@@ -243,7 +245,15 @@ def transform(text: str, filename: str, digest: str, since: datetime | None = No
                 f"OpenLineage events, so the flows they record are unknown: {listed}{more}",
             )
         )
-    return Loaded(document, InputRecord(SOURCE, filename, digest), gaps, events, skipped)
+    counts = (
+        ("lines", len(bad) + events + skipped),
+        ("run_events", kinds["RunEvent"]),
+        ("job_events", kinds["JobEvent"]),
+        ("dataset_events", kinds["DatasetEvent"]),
+        ("outside_period", skipped),
+        ("unreadable", len(bad)),
+    )
+    return Loaded(document, InputRecord(SOURCE, filename, digest, counts), gaps, events, skipped)
 
 
 def _identity(dataset: dict[str, Any]) -> str:

@@ -157,3 +157,40 @@ def test_since_counts_an_unreadable_time_as_a_bad_line(tmp_path: Path) -> None:
     assert (loaded.events, loaded.skipped_outside_window) == (1, 1)
     (gap,) = loaded.gaps
     assert "1 of 3 lines" in gap.reason
+
+
+def test_every_line_is_counted_in_the_coverage_figures(tmp_path: Path) -> None:
+    declared = {
+        "eventTime": "2026-11-21T07:00:00Z",
+        "producer": PRODUCER,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        "dataset": _dataset("postgres://crm.internal:5432", "crm.public.accounts"),
+    }
+    events = [
+        _run_event("team-a", "etl", [PUBLIC_WEB], [SCRATCH]),
+        _job_event("team-a", "etl", [PUBLIC_WEB], [SCRATCH]),
+        declared,
+        {**_run_event("team-a", "etl", [PUBLIC_WEB], [SCRATCH]), "eventTime": "2020-01-01T00:00:00Z"},
+        {"not": "an event"},
+    ]
+    path = _write(tmp_path, "all.ndjson", events)
+    config_since = invoke(
+        "run",
+        *[str(p) for p in [*ORG, path]],
+        "--since",
+        "2026-01-01",
+        "--out",
+        str(tmp_path / "o"),
+        "--format",
+        "json",
+    )
+    assert config_since.exit_code in (0, 1), config_since.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["coverage"]["observed"]["inputs"][str(path)] == {
+        "lines": 5,
+        "run_events": 1,
+        "job_events": 1,
+        "dataset_events": 1,
+        "outside_period": 1,
+        "unreadable": 1,
+    }
