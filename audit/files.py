@@ -30,6 +30,9 @@ MAX_SOURCE_BYTES = 2048 * MIB
 MAX_SMALL_BYTES = 16 * MIB
 
 
+_MAX_READ = 1 << 30  # Linux reads at most about 2 GiB at once
+
+
 class Unreadable(Exception):
     """Why a path cannot be read as an input, in words for the user."""
 
@@ -52,14 +55,20 @@ def read_regular(path: Path | str, limit: int | None = None) -> bytes:
             raise Unreadable(f"is not a regular file ({_kind(info.st_mode)}); give a file")
         if info.st_size > limit:
             raise Unreadable(f"is larger than the {_size(limit)} an input may be ({_size(info.st_size)})")
-        chunks: list[bytes] = []
-        total = 0
-        while chunk := os.read(descriptor, min(64 * MIB, limit + 1 - total)):
-            chunks.append(chunk)
+        # the first read asks for the size fstat gave, so a large inventory is one allocation
+        # and is not copied; more reads only if the file grew while it was read, up to the cap
+        parts: list[bytes] = []
+        total, budget = 0, limit + 1
+        while total < budget:
+            wanted = min(budget - total, max(info.st_size + 1 - total, MIB), _MAX_READ)
+            chunk = os.read(descriptor, wanted)
+            if not chunk:
+                break
+            parts.append(chunk)
             total += len(chunk)
-            if total > limit:  # it grew while being read
-                raise Unreadable(f"is larger than the {_size(limit)} an input may be")
-        return b"".join(chunks)
+        if total > limit:
+            raise Unreadable(f"is larger than the {_size(limit)} an input may be")
+        return parts[0] if len(parts) == 1 else b"".join(parts)
     except OSError as exc:
         raise Unreadable(_why(path, exc)) from None
     finally:
