@@ -153,7 +153,13 @@ def test_fuzz_inventory(data: st.DataObject) -> None:
         text = mutate_text(serialise(data.draw(mutated(INVENTORIES[name])), form), data.draw(TEXT_MUTATIONS))
         mutated_file = item.write(f"{Path(name).stem}.{form}", text)
         others = [str(p) for p in INVENTORY_FILES if p.name != name]
-        if data.draw(st.integers(0, 4)) == 0:
+        verb = data.draw(st.integers(0, 9))
+        if verb == 0:
+            fmt = data.draw(st.sampled_from(["graphml", "json", "dot"]))
+            item.check(
+                "graph", *others, str(mutated_file), "--format", fmt, "--out", str(item.out / f"g.{fmt}"), writes=True
+            )
+        elif verb <= 2:
             item.check(
                 "run",
                 *others,
