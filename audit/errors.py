@@ -11,6 +11,9 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_INCOMPLETE = 3
+# An unexpected internal error (a bug): EX_SOFTWARE from sysexits.h, so that CI can tell it
+# from findings (1) and from bad input (2).
+EXIT_INTERNAL = 70
 
 
 @dataclass(frozen=True)

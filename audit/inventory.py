@@ -28,6 +28,8 @@ class InputRecord:
     source: str
     path_or_uri: str
     sha256: str
+    # what the input held, by kind (a lineage file: its lines, events of each kind, bad lines)
+    counts: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass

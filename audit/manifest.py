@@ -24,7 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audit.errors import UsageError
+from audit.files import MAX_SMALL_BYTES, MAX_SOURCE_BYTES, Unreadable, read_regular
 from audit.report import Report
+from audit.yamlfile import SURROGATE_MESSAGE, lone_surrogate
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -76,9 +78,9 @@ def load_public_key(path: str) -> Ed25519PublicKey:
 
 def _read_key(path: str) -> bytes:
     try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read key {path}: {exc.strerror or exc}", KEY_HINT) from None
+        return read_regular(path, MAX_SMALL_BYTES)
+    except Unreadable as exc:
+        raise UsageError(f"cannot read key {path}: it {exc}", KEY_HINT) from None
 
 
 def build(
@@ -139,41 +141,69 @@ def verify(directory: Path, *, public_key: Ed25519PublicKey | None = None, input
     path = directory / MANIFEST
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory", "pass the --out directory of 'tenant-audit run'")
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"no {MANIFEST} in {directory}", "'tenant-audit run' writes one beside the reports")
     result = Verification()
-    raw = path.read_bytes()
+    try:
+        raw = read_regular(path, MAX_SOURCE_BYTES)
+    except Unreadable as exc:
+        raise UsageError(f"cannot read {path}: it {exc}", "'tenant-audit run' writes one beside the reports") from None
     try:
         document = json.loads(raw)
         outputs = [(str(o["path"]), str(o["sha256"])) for o in document["outputs"]]
         recorded_inputs = [(str(i["path_or_uri"]), str(i["sha256"]), str(i["source"])) for i in document["inputs"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        result.failures.append(f"{MANIFEST} is not a valid manifest ({exc.__class__.__name__}: {exc})")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else f"{exc.__class__.__name__}: {exc}"
+        result.failures.append(f"{MANIFEST} is not a valid manifest ({detail[:200]})")
+        return result
+    if lone_surrogate(document, raw.decode("utf-8", "replace")) is not None:
+        result.failures.append(f"{MANIFEST} is not a valid manifest (it {SURROGATE_MESSAGE})")
         return result
     _check_signature(directory, raw, document, public_key, result)
-    for name, expected in outputs:
-        target = directory / name
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            result.failures.append(f"{name}: the manifest names a file outside the directory")
-        elif not target.is_file():
-            result.failures.append(f"{name}: missing")
-        elif (actual := sha256(target.read_bytes())) != expected:
-            result.failures.append(f"{name}: sha256 {actual} does not match the manifest's {expected}")
-        else:
-            result.checked.append(f"{name}: sha256 matches")
+    _check_outputs(directory, outputs, result)
     listed = {name for name, _ in outputs} | {MANIFEST, SIGNATURE}
-    for extra in sorted(p.name for p in directory.iterdir() if p.is_file() and p.name not in listed):
-        result.notes.append(f"{extra}: not covered by the manifest")
+    for extra in sorted(p.name for p in directory.iterdir() if p.name not in listed):
+        if extra.startswith(("report.", "manifest.")):
+            # a report file the manifest does not cover: the directory mixes two runs
+            result.failures.append(f"{extra}: a report file the manifest does not list (left by another run?)")
+        else:
+            result.notes.append(f"{extra}: not covered by the manifest")
     if inputs:
-        for location, expected, source in recorded_inputs:
-            candidate = Path(location)
-            if not candidate.is_file():
-                result.notes.append(f"input {location} ({source}): not a local file here, not re-checked")
-            elif (actual := sha256(candidate.read_bytes())) != expected:
-                result.failures.append(f"input {location}: sha256 {actual} does not match the manifest's {expected}")
-            else:
-                result.checked.append(f"input {location}: sha256 matches")
+        _check_inputs(recorded_inputs, result)
     return result
+
+
+def _check_outputs(directory: Path, outputs: list[tuple[str, str]], result: Verification) -> None:
+    for name, expected in outputs:
+        shown = name if len(name) <= 120 else name[:117] + "..."
+        if Path(name).is_absolute() or ".." in Path(name).parts or "/" in name or "\\" in name:
+            result.failures.append(f"{shown}: the manifest names a file outside the directory")
+            continue
+        try:
+            actual = sha256(read_regular(directory / name, MAX_SOURCE_BYTES))
+        except Unreadable as exc:
+            result.failures.append(f"{shown}: {'missing' if 'does not exist' in str(exc) else str(exc)}")
+            continue
+        if actual != expected:
+            result.failures.append(f"{shown}: sha256 {actual} does not match the manifest's {expected}")
+        else:
+            result.checked.append(f"{shown}: sha256 matches")
+
+
+def _check_inputs(recorded_inputs: list[tuple[str, str, str]], result: Verification) -> None:
+    for location, expected, source in recorded_inputs:
+        if source == "aws" or "://" in location:
+            result.notes.append(f"input {location} ({source}): not a local file, not re-checked")
+            continue
+        try:
+            actual = sha256(read_regular(location, MAX_SOURCE_BYTES))
+        except Unreadable as exc:
+            result.failures.append(f"input {location} ({source}): {exc}")
+            continue
+        if actual != expected:
+            result.failures.append(f"input {location}: sha256 {actual} does not match the manifest's {expected}")
+        else:
+            result.checked.append(f"input {location}: sha256 matches")
 
 
 def _check_signature(
@@ -191,11 +221,14 @@ def _check_signature(
         else:
             result.notes.append("the manifest is not signed: it proves integrity only against accidental change")
         return
-    if not signature_file.is_file():
+    if not signature_file.exists():
         result.failures.append(f"{SIGNATURE}: missing, but a public key was given: the manifest is not signed")
         return
     try:
-        signature = base64.b64decode(signature_file.read_bytes().strip(), validate=True)
+        signature = base64.b64decode(read_regular(signature_file, MAX_SMALL_BYTES).strip(), validate=True)
+    except Unreadable as exc:
+        result.failures.append(f"{SIGNATURE}: {exc}")
+        return
     except (binascii.Error, ValueError):
         result.failures.append(f"{SIGNATURE}: not a base64 signature")
         return

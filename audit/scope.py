@@ -42,7 +42,13 @@ def observed(inventory: Inventory, graph: DataGraph) -> dict[str, Any]:
         "edges_by_kind": kinds,
         "training_sinks": len(graph.training_sinks()),
         "sources": sorted({i.source for i in inventory.inputs}),
-    }
+    } | _input_counts(inventory)
+
+
+def _input_counts(inventory: Inventory) -> dict[str, Any]:
+    """Per input that counts what it held (lineage: every line, by kind), under ``inputs``."""
+    counted = {i.path_or_uri: dict(i.counts) for i in inventory.inputs if i.counts}
+    return {"inputs": counted} if counted else {}
 
 
 def describe_scope(inventory: Inventory, graph: DataGraph, routes: Sequence[Sequence[str]] = ()) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from audit.checkapi import Check, matching
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
+from audit.files import MAX_SMALL_BYTES, read_input
 from audit.validation import line_of, problems_from, suggest, validate
 from audit.yamlfile import LineMap, ParseFailure, decode, load_with_lines
 
@@ -85,7 +86,7 @@ def load_suite(ref: str, suites_dir: Path, checks: Mapping[str, Check]) -> Suite
     path = find_suite(ref, suites_dir)
     filename = str(path)
     try:
-        data, lines = load_with_lines(decode(path.read_bytes(), filename), filename)
+        data, lines = load_with_lines(decode(read_input(path, MAX_SMALL_BYTES), filename), filename)
     except ParseFailure as exc:
         raise InputError(exc.problems) from None
     if not isinstance(data, dict):

@@ -8,6 +8,7 @@ names it); otherwise it passes. Checks outside any claim appear under ``unclaime
 from __future__ import annotations
 
 import fnmatch
+import re
 from xml.etree import ElementTree
 
 from audit.findings import Finding
@@ -91,8 +92,27 @@ def build(report: Report) -> ElementTree.Element:
     return root
 
 
+# Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return; the
+# non-characters U+FFFE and U+FFFF; lone surrogates): JSON ids may hold them, XML may not.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with each character XML 1.0 forbids written as a visible ``\\uXXXX`` escape."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def _sanitise(element: ElementTree.Element) -> None:
+    for node in element.iter():
+        node.text = xml_safe(node.text) if node.text else node.text
+        node.tail = xml_safe(node.tail) if node.tail else node.tail
+        for name, value in node.attrib.items():
+            node.attrib[name] = xml_safe(value)
+
+
 def render(report: Report) -> bytes:
     root = build(report)
+    _sanitise(root)
     ElementTree.indent(root)
     text: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     return text + b"\n"

@@ -3,28 +3,57 @@ with their paths, and what was waived or could not be seen."""
 
 from __future__ import annotations
 
+import re
+
 from audit.findings import SEVERITIES, Finding
 from audit.report import Report
 
 TOP = 10
+# What a Markdown renderer (GitHub's) would turn into something live: a link target, a bare
+# URL or www. address (autolinked), an e-mail address, an @mention, an #123 reference. Such a word from the
+# estate is shown in a code span, where nothing is live.
+_LIVE = re.compile(r"\S*(?:@|://|www\.|#\d)\S*", re.IGNORECASE)
+_SPECIAL = re.compile(r"([\\`*_\[\]!~|])")
+
+
+def code(text: str) -> str:
+    """An inline code span that no content can close: the fence is longer than any run of
+    backticks inside (CommonMark), and pipes are escaped for table cells (GFM)."""
+    flat = " ".join(text.split("\n")).replace("\r", " ").replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def _escaped(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 def _cell(text: str) -> str:
-    """Markdown table cells: no pipes, no line breaks, no HTML."""
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    """Text from the estate, inert: no line breaks, no HTML, no emphasis, links or images, and
+    URLs, addresses and @mentions in code spans (so neither autolinked nor mentioned)."""
+    flat = text.replace("\r", " ").replace("\n", " ")
+    out, last = [], 0
+    for match in _LIVE.finditer(flat):
+        out += [_escaped(flat[last : match.start()]), code(match.group(0))]
+        last = match.end()
+    out.append(_escaped(flat[last:]))
+    return "".join(out)
 
 
 def path_line(finding: Finding) -> str:
     parts = []
     for hop in finding.path:
-        parts.append(f"`{_cell(hop.node)}`" if hop.edge is None else f"*{hop.edge}* → `{_cell(hop.node)}`")
+        parts.append(code(hop.node) if hop.edge is None else f"*{_cell(hop.edge)}* → {code(hop.node)}")
     return " ".join(parts)
 
 
 def finding_lines(finding: Finding) -> list[str]:
     waived = " (waived)" if finding.waived else ""
     return [
-        f"- **{finding.severity.upper()}** {finding.kind} `{finding.id}`{waived}: {_cell(finding.message)}",
+        f"- **{finding.severity.upper()}** {finding.kind} {code(finding.id)}{waived}: {_cell(finding.message)}",
         f"  - path: {path_line(finding)}" if finding.path else "",
         f"  - fix: {_cell(finding.remediation)}",
     ]
@@ -38,7 +67,7 @@ def render(report: Report) -> bytes:
         "",
         f"Findings: {counts.critical} critical, {counts.high} high, {counts.medium} medium, {counts.low} low"
         f" · waived: {sum(report.summary.waived_by_severity.model_dump().values())}"
-        f" · coverage gaps: {len(report.coverage.gaps)} · suite `{report.run.suite}`",
+        f" · coverage gaps: {len(report.coverage.gaps)} · suite {code(report.run.suite)}",
         "",
         "| Claim | Verdict | Findings |",
         "|---|---|---|",
@@ -59,13 +88,13 @@ def render(report: Report) -> bytes:
     if waived:
         lines += ["", f"### Waived ({len(waived)})", ""]
         lines += [
-            f"- `{f.id}` (waived): {_cell(f.message)} — {_cell(str((f.waiver or {}).get('reason', '')))}, "
+            f"- {code(f.id)} (waived): {_cell(f.message)} — {_cell(str((f.waiver or {}).get('reason', '')))}, "
             f"owner {_cell(str((f.waiver or {}).get('owner', '')))}, expires {(f.waiver or {}).get('expires')}"
             for f in waived
         ]
     if report.waivers.expired:
         lines += ["", "### Expired waivers (not applied)", ""]
-        lines += [f"- `{w.finding}` expired {w.expires} (owner {_cell(w.owner)})" for w in report.waivers.expired]
+        lines += [f"- {code(w.finding)} expired {w.expires} (owner {_cell(w.owner)})" for w in report.waivers.expired]
     if report.content:
         lines += ["", f"### Data scanned ({report.content.get('engine')})", ""]
         for d in report.content.get("datasets", []):
@@ -73,7 +102,7 @@ def render(report: Report) -> bytes:
             bound = d.get("leak_rate_ruled_out_95")
             confidence = f"; rules out a leak rate above {bound:.3%} at 95% confidence" if bound is not None else ""
             lines.append(
-                f"- `{_cell(d['store'])}` ({d['role']}): {d['objects']} objects, {d['rows']} records, "
+                f"- {code(str(d['store']))} ({_cell(str(d['role']))}): {d['objects']} objects, {d['rows']} records, "
                 f"{d['scanned_rows']} examined{sample}{confidence}"
             )
     lines += ["", _siblings(report)]

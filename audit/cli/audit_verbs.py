@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from audit.cli.common import (
     FAIL_ON,
@@ -198,10 +199,10 @@ def run(
         outputs = {RENDERERS[name].filename: RENDERERS[name](report, paper) for name in chosen}
     warn_expired(report.waivers.expired)
     outputs |= manifest.build(report, outputs, signing_key=signing_key)
-    written = write_all(Path(out_dir), outputs)
-    stale_signature = Path(out_dir) / manifest.SIGNATURE
-    if signing_key is None and stale_signature.exists():
-        stale_signature.unlink()  # a signature of an earlier run would not match this manifest
+    # the run owns the whole report set: a format not requested this time, or a signature of
+    # an earlier manifest, is removed, so the directory never mixes two runs
+    owned = frozenset({r.filename for r in RENDERERS.values()} | {manifest.MANIFEST, manifest.SIGNATURE})
+    written = write_all(Path(out_dir), outputs, owned)
     print_verdicts(report)
     print_failing(report, fail_on)
     console = stdout()
@@ -323,7 +324,10 @@ def list_checks() -> None:
     for column in ("Check", "Severity", "Claims", "Title", "Origin"):
         table.add_column(column)
     for check_id, check in sorted(registry.checks.items()):
-        table.add_row(check_id, check.severity, ", ".join(check.claim_ids), check.title, registry.origins[check_id])
+        table.add_row(
+            *(Text(str(v)) for v in (check_id, check.severity, ", ".join(check.claim_ids), check.title)),
+            Text(str(registry.origins[check_id])),
+        )
     stdout().print(table)
     for warning in registry.warnings:
         stderr().print(f"warning: {warning}", markup=False)

@@ -12,6 +12,7 @@ import shlex
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
@@ -20,9 +21,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 import audit
-from audit.errors import AuditError, UsageError
+from audit.errors import EXIT_INTERNAL, AuditError, UsageError
 
 if TYPE_CHECKING:
     from audit.sources import SourceOptions
@@ -46,7 +48,7 @@ def stdout() -> Console:
 
 def fail(error: AuditError) -> NoReturn:
     console = stderr()
-    console.print(f"[bold red]error:[/] {error.message}", markup=True)
+    console.print(Text.assemble(("error:", "bold red"), " ", error.message))  # the message is never markup
     for problem in getattr(error, "problems", []):
         console.print(f"  {problem}", markup=False)
     if error.hint:
@@ -63,8 +65,30 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except AuditError as error:
             fail(error)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:  # a bug: its own exit code, the traceback only under --debug
+            internal_error(error)
 
     return wrapper
+
+
+def internal_error(error: BaseException) -> NoReturn:
+    """An unexpected error: one line and exit code 70; the traceback only under ``--debug``."""
+    console = stderr()
+    context = click.get_current_context(silent=True)
+    debug = bool(context and context.find_root().params.get("debug"))
+    if debug:
+        console.print("".join(traceback.format_exception(error)), markup=False, highlight=False)
+    detail = (str(error).strip().splitlines() or [""])[0][:300]
+    console.print(
+        Text.assemble(
+            ("internal error:", "bold red"),
+            f" {type(error).__name__}{': ' + detail if detail else ''}"
+            + ("" if debug else " (a bug in tenant-audit: run again with --debug for the traceback and report it)"),
+        )
+    )
+    sys.exit(EXIT_INTERNAL)
 
 
 class AuditGroup(click.Group):
@@ -81,7 +105,8 @@ class AuditGroup(click.Group):
 @click.group(cls=AuditGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(audit.__version__, prog_name="tenant-audit")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail (tracebacks of failed checks) to stderr.")
-def main(verbose: bool) -> None:
+@click.option("--debug", is_flag=True, help="On an internal error (exit 70), print its traceback.")
+def main(verbose: bool, debug: bool) -> None:
     """Audit tenant data isolation: prove client data never reaches training, or find the path that does."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -271,22 +296,16 @@ def command_line() -> str:
     return " ".join(shlex.quote(a) for a in ["tenant-audit", *arguments])
 
 
-def write_all(out_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
-    """Write every output or none: each goes to a temporary file first, then is renamed."""
+def write_all(out_dir: Path, outputs: dict[str, bytes], owned: frozenset[str] = frozenset()) -> list[Path]:
+    """Write every output or none (see :func:`audit.files.write_set`)."""
+    from audit.files import write_set
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        temporary = []
-        for name, content in outputs.items():
-            tmp = out_dir / f".{name}.tmp"
-            tmp.write_bytes(content)
-            temporary.append((tmp, out_dir / name))
-        for tmp, final in temporary:
-            tmp.replace(final)
+        return write_set(out_dir, outputs, owned)
     except OSError as exc:
         raise UsageError(
             f"cannot write reports to {out_dir}: {exc.strerror or exc}", "choose a writable --out directory"
         ) from None
-    return [final for _, final in temporary]
 
 
 def waiver_options(command: Callable[P, R]) -> Callable[P, R]:

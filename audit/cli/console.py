@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from audit.basis import short_basis
 from audit.cli.common import stderr, stdout
@@ -93,7 +93,7 @@ def print_verdicts(report: Report) -> None:
     console = stdout()
     gate = report.summary.gate.decided_by
     title = f"{report.organisation}: {report.summary.verdict.upper()}" + (f" ({gate})" if gate else "")
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")  # estate text is never terminal markup
     table.add_column("Claim", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Findings", justify="right")
@@ -101,11 +101,11 @@ def print_verdicts(report: Report) -> None:
     table.add_column("Basis")
     for claim in report.claims:
         table.add_row(
-            claim.id,
-            f"[{VERDICT_STYLE[claim.verdict]}]{claim.verdict}[/]",
+            Text(claim.id),
+            Text(claim.verdict, style=VERDICT_STYLE.get(claim.verdict, "")),
             str(len(claim.finding_ids)),
-            escape(claim.text),
-            escape(short_basis(claim.basis)),
+            Text(claim.text),
+            Text(short_basis(claim.basis)),
         )
     console.print(table)
     counts = report.summary.findings_by_severity

@@ -12,15 +12,16 @@ from pydantic import ValidationError
 from audit.cli.common import FAIL_ON, handles_errors, load_waiver_option, main, stdout, waiver_options, warn_expired
 from audit.diff import CLAIM_GATES
 from audit.errors import EXIT_FINDINGS, EXIT_OK, InputError, Problem, UsageError
+from audit.files import Unreadable, read_regular
 from audit.findings import Finding
 from audit.report import Report
 
 
 def load_report(path: str) -> Report:
     try:
-        return Report.model_validate_json(Path(path).read_bytes())
-    except OSError as exc:
-        raise InputError([_problem(path, f"cannot read: {exc.strerror or exc}")]) from None
+        return Report.model_validate_json(read_regular(path))
+    except Unreadable as exc:
+        raise InputError([_problem(path, f"cannot read: it {exc}")]) from None
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])

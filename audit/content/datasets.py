@@ -169,9 +169,9 @@ class Storage:
     def _s3(self) -> Any:
         if self._client is None:
             if self._factory is None:
-                from audit.sources.aws.session import client, read_only_session
+                from audit.sources.aws.session import CONTENT_CALLS, client, read_only_session
 
-                self._client = client(read_only_session(), "s3")
+                self._client = client(read_only_session(allowed=CONTENT_CALLS), "s3")
             else:
                 self._client = self._factory()
         return self._client

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from audit.errors import InputError, Problem
+from audit.files import read_input
 from audit.iam.transport import enforces_tls, object_prefix
 from audit.locations import s3_identity
 from audit.model import NOTHING, Entity, InventoryDocument, Provenance
@@ -26,7 +27,7 @@ _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def get(path: Path) -> bytes:
-    return path.read_bytes()
+    return read_input(path)
 
 
 def looks_like(data: Any) -> bool:

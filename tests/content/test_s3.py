@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from audit.content import datasets
-from audit.sources.aws.session import client, read_only_session
+from audit.sources.aws.session import CONTENT_CALLS, client, read_only_session
 from tests.content.conftest import audit_content
 from tests.content.test_scan import EXPECTED, EXPECTED_GAPS, _findings
 from tests.support.datasets import LEAKS, build
@@ -46,7 +46,7 @@ def clients(*handlers: tuple[str, Callable[..., Any]], calls: list[str] | None =
     """A factory of the scan's read-only S3 clients, with test handlers registered."""
 
     def make() -> Any:
-        made = client(read_only_session(region="us-east-1"), "s3")
+        made = client(read_only_session(region="us-east-1", allowed=CONTENT_CALLS), "s3")
         for event, handler in handlers:
             made.meta.events.register(event, handler)
         if calls is not None:

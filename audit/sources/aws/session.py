@@ -1,12 +1,18 @@
 """Sessions for the collector: read-only by construction, adaptive retries, assumed roles.
 
 Every client the collector uses comes from a session carrying :func:`refuse_writes` on
-botocore's ``before-call`` event, so no call that could change the audited estate is
-ever sent, whatever a future code change asks for.
+botocore's ``before-call`` event, so no call outside an allowlist of exact operations (the
+documented auditor policy's, ``auditor-policy.json``) is ever sent, whatever a future code
+change asks for. A name prefix is not enough: ``sts:GetSessionToken`` and
+``s3:GetObjectTorrent`` start with "Get". Guarded clients cannot presign either: a presigned
+URL is signed here and sent by anyone, past every event handler.
 """
 
 from __future__ import annotations
 
+import json
+from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +23,29 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from audit.errors import AuditError
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head")
-# Obtaining credentials for another account changes nothing in the estate.
-ALLOWED_OPERATIONS = frozenset({"AssumeRole"})
+AUDITOR_POLICY = Path(__file__).parent / "auditor-policy.json"
+# IAM actions whose API operation is spelled differently (service, operation)
+_OPERATION_OF = {
+    "s3:ListAllMyBuckets": ("s3", "ListBuckets"),
+    "s3:GetEncryptionConfiguration": ("s3", "GetBucketEncryption"),
+    "s3:GetBucketPublicAccessBlock": ("s3", "GetPublicAccessBlock"),
+    "s3:GetLifecycleConfiguration": ("s3", "GetBucketLifecycleConfiguration"),
+    "s3:GetReplicationConfiguration": ("s3", "GetBucketReplication"),
+    "s3:GetAccountPublicAccessBlock": ("s3control", "GetPublicAccessBlock"),
+}
+# Who am I, and entering another account through the auditor role: neither changes the estate.
+_IDENTITY_CALLS = frozenset({("sts", "GetCallerIdentity"), ("sts", "AssumeRole")})
+
+
+def _allowed_calls() -> frozenset[tuple[str, str]]:
+    actions = json.loads(AUDITOR_POLICY.read_text())["Statement"][0]["Action"]
+    calls = {_OPERATION_OF.get(a, tuple(a.split(":", 1))) for a in actions}
+    return frozenset(calls) | _IDENTITY_CALLS
+
+
+ALLOWED_CALLS: frozenset[tuple[str, str]] = _allowed_calls()
+# The content checks read data: content-reader-policy.json's s3:ListBucket and s3:GetObject.
+CONTENT_CALLS = frozenset({("s3", "ListObjectsV2"), ("s3", "GetObject")})
 
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="tenant-audit")
 
@@ -28,12 +54,24 @@ class ReadOnlyViolation(RuntimeError):
     """The collector tried to send an API call that is not a read. Never caught."""
 
 
-def refuse_writes(model: Any, **_: Any) -> None:
-    """botocore ``before-call`` handler: raise before any non-read call is sent."""
-    operation = model.name
-    if not operation.startswith(READ_PREFIXES) and operation not in ALLOWED_OPERATIONS:
-        service = model.service_model.service_name
-        raise ReadOnlyViolation(f"refused to call {service}:{operation}: the audit is read-only")
+def refuse_writes(model: Any, allowed: frozenset[tuple[str, str]] = ALLOWED_CALLS, **_: Any) -> None:
+    """botocore ``before-call`` handler: raise before any call outside the allowlist is sent."""
+    service, operation = model.service_model.service_name, model.name
+    if (service, operation) not in allowed:
+        raise ReadOnlyViolation(
+            f"refused to call {service}:{operation}: the audit is read-only and makes only the calls "
+            "of its auditor policy"
+        )
+
+
+def _refuse_presigning(*_: Any, **__: Any) -> Any:
+    raise ReadOnlyViolation("refused to presign: a presigned request bypasses the read-only guard")
+
+
+def _without_presigning(class_attributes: dict[str, Any], **_: Any) -> None:
+    """botocore ``creating-client-class`` handler: guarded clients have no way to presign."""
+    class_attributes["generate_presigned_url"] = _refuse_presigning
+    class_attributes["generate_presigned_post"] = _refuse_presigning
 
 
 def read_only_session(
@@ -41,6 +79,7 @@ def read_only_session(
     region: str | None = None,
     credentials: dict[str, str] | None = None,
     share_models_with: boto3.Session | None = None,
+    allowed: frozenset[tuple[str, str]] = ALLOWED_CALLS,
 ) -> boto3.Session:
     """A session whose clients refuse writes. Sessions made for many accounts share one
     loader of service models, so each model is parsed once per run, not once per account."""
@@ -53,7 +92,8 @@ def read_only_session(
         raise AuditError(
             f"no AWS profile named {profile!r}", "list profiles with 'aws configure list-profiles'"
         ) from None
-    session.events.register("before-call", refuse_writes)
+    session.events.register("before-call", partial(refuse_writes, allowed=allowed))
+    session.events.register("creating-client-class", _without_presigning)
     return session
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _SPLIT = re.compile(r"[,\s;]+")
@@ -29,17 +29,31 @@ class TagMapping:
         return cls(**values)
 
 
-def tag_dict(tags: Iterable[Mapping[str, str]] | Mapping[str, str] | None) -> dict[str, str]:
-    """AWS spells tags as [{Key, Value}] (or {key, value}); this gives {key: value}."""
+def tag_dict(tags: object) -> dict[str, str]:
+    """AWS spells tags as [{Key, Value}] (or {key, value}); this gives {key: value}.
+
+    Tags come from sources a user hands us (plans, API responses): anything else in their
+    place (a string, a list of strings, a nested value) raises TypeError saying so, for the
+    source to report as a malformed part rather than read as "no tags".
+    """
     if tags is None:
         return {}
     if isinstance(tags, Mapping):
+        if not all(isinstance(v, str | int | float | bool) for v in tags.values()):
+            raise TypeError("tags: a tag value that is not a plain value")
         return {str(k): str(v) for k, v in tags.items()}
+    if not isinstance(tags, list | tuple):
+        raise TypeError(f"tags: expected a mapping or a list of {{Key, Value}}, got {type(tags).__name__}")
     result = {}
     for tag in tags:
+        if not isinstance(tag, Mapping):
+            raise TypeError(f"tags: an entry that is not a {{Key, Value}} mapping ({type(tag).__name__})")
         key = tag.get("Key", tag.get("key"))
+        value = tag.get("Value", tag.get("value", ""))
         if key is not None:
-            result[str(key)] = str(tag.get("Value", tag.get("value", "")))
+            if not isinstance(key, str | int) or not isinstance(value, str | int | float | bool):
+                raise TypeError("tags: a Key or Value that is not a plain value")
+            result[str(key)] = str(value)
     return result
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.errors import InputError, Problem
+from audit.files import MAX_SMALL_BYTES, read_input
 from audit.model import AccountId
 from audit.sources.aws import AccountTarget
 from audit.validation import validate
@@ -35,7 +36,7 @@ class _AccountsFile(BaseModel):
 def load_targets(path: Path) -> tuple[AccountTarget, ...]:
     filename = str(path)
     try:
-        data, lines = load_with_lines(decode(path.read_bytes(), filename), filename)
+        data, lines = load_with_lines(decode(read_input(path, MAX_SMALL_BYTES), filename), filename)
     except ParseFailure as exc:
         raise InputError(exc.problems) from None
     except OSError as exc:

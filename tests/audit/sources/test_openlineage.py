@@ -37,12 +37,12 @@ def test_events_become_declared_reads_and_writes() -> None:
     inventory = load_inventory([str(p) for p in [*ORG, LINEAGE / "example-org.ndjson"]])
     jobs = inventory.jobs
     # Airflow task, S3 datasets resolved to the stores that hold the paths
-    consent = jobs["consent_pipeline.filter_consented"]
+    consent = jobs["airflow-prod/consent_pipeline.filter_consented"]
     assert (consent.reads, consent.writes) == (["consumer-chats-opt-in"], ["consented-chats"])
     assert consent.gate == ["consent-filter"]  # from the overlay, by the job's OpenLineage name
     # dbt writes an Athena table; its symlink names the S3 files, which are the usage-metrics store
-    assert jobs["billing.usage_metrics"].writes == ["usage-metrics"]
-    spark = jobs["mix_builder.execute_insert_into_hadoop_fs_relation_command"]
+    assert jobs["dbt/billing.usage_metrics"].writes == ["usage-metrics"]
+    spark = jobs["spark-training/mix_builder.execute_insert_into_hadoop_fs_relation_command"]
     assert sorted(spark.reads) == ["feedback-delinked", "licensed-corpus", "public-web-crawl"]
     provenance = consent.provenance
     assert provenance is not None
@@ -104,7 +104,7 @@ def test_bad_lines_are_a_gap_and_good_lines_still_count(tmp_path: Path) -> None:
 def test_since_limits_lineage_to_the_audit_period(tmp_path: Path) -> None:
     day = lineage.DAY
     inventory = load_inventory([str(p) for p in [*ORG, LINEAGE / "example-org.ndjson"]], SourceOptions(since=day))
-    note = inventory.jobs["consent_pipeline.filter_consented"].provenance.notes["reads[0]"]  # type: ignore[union-attr]
+    note = inventory.jobs["airflow-prod/consent_pipeline.filter_consented"].provenance.notes["reads[0]"]  # type: ignore[union-attr]
     assert "1 run" in note  # yesterday's failed run is outside the period
     later = load(LINEAGE / "example-org.ndjson", since=datetime(2027, 1, 1, tzinfo=UTC))
     assert later.document.jobs == []
@@ -144,5 +144,5 @@ stores:
         "overlay.yaml",
     )
     inventory = load_inventory([str(overlay), str(path)])
-    assert inventory.jobs["crm.customers"].reads == ["crm-accounts"]
-    assert inventory.jobs["crm.customers"].writes == ["postgres://crm.internal:5432/analytics.public.customers"]
+    assert inventory.jobs["dbt/crm.customers"].reads == ["crm-accounts"]
+    assert inventory.jobs["dbt/crm.customers"].writes == ["postgres://crm.internal:5432/analytics.public.customers"]

@@ -64,7 +64,7 @@ def test_reads_pass_the_guard() -> None:
     boto3.client("s3").create_bucket(Bucket="existing")
     guarded = read_only_session().client("s3", region_name="us-east-1")
     assert guarded.list_buckets()["Buckets"][0]["Name"] == "existing"
-    assert guarded.head_bucket(Bucket="existing")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert guarded.get_bucket_location(Bucket="existing")["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 # ---- what is read ------------------------------------------------------------------------------
