@@ -263,6 +263,8 @@ class Report(_Model):
     audit: Engagement | None = None
     # The controls each claim gives evidence for, per framework (audit.compliance).
     compliance: list[Framework] = Field(default_factory=list)
+    # ``run --base REPORT``: what this run adds to the base's (finding ids new, route reasons)
+    since_base: dict[str, Any] | None = None
     # Terraform resource address -> "file.tf:line" that declares it (``run --tf-source``).
     terraform_sources: dict[str, str] = Field(default_factory=dict)
 

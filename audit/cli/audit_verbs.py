@@ -95,6 +95,12 @@ PAPER = ("a4", "letter")  # reports.PAPER_SIZES, without importing the renderers
     "'none' leaves the gate to --fail-on alone.",
 )
 @click.option(
+    "--base",
+    "base_report",
+    type=click.Path(dir_okay=False),
+    help="A base run's report.json: the findings and routes this run adds are marked new since base.",
+)
+@click.option(
     "--require-complete", is_flag=True, help="Exit 3 when any claim is insufficient-evidence (and nothing else failed)."
 )
 @click.option(
@@ -139,6 +145,7 @@ def run(
     formats: str,
     fail_on: str,
     fail_on_claims: str,
+    base_report: str | None,
     require_complete: bool,
     engine: str,
     spark_master: str,
@@ -167,6 +174,9 @@ def run(
     from reports import RENDERERS
 
     chosen = parse_formats(formats)
+    from audit.cli.report_verbs import load_report
+
+    base = load_report(base_report) if base_report else None  # read first: a bad file stops the run
     engagement = load_engagement(Path(audit_info)) if audit_info else None
     frameworks = load_frameworks(MAPPINGS_DIR, [Path(m) for m in mappings])
     signing_key = manifest.load_private_key(sign_key) if sign_key else None
@@ -196,6 +206,8 @@ def run(
         # what the reports say about their siblings and the manifest (report.md's link, the cover)
         run = report.run.model_copy(update={"formats": chosen, "manifest_signed": signing_key is not None})
         report = report.model_copy(update={"run": run, "terraform_sources": terraform_sources(report, tf_source)})
+        if base is not None:
+            report = report.model_copy(update={"since_base": since_base(base, report, fail_on)})
         outputs = {RENDERERS[name].filename: RENDERERS[name](report, paper) for name in chosen}
     warn_expired(report.waivers.expired)
     outputs |= manifest.build(report, outputs, signing_key=signing_key)
@@ -244,6 +256,20 @@ def _exit_code(report: Report, require_complete: bool) -> int:
     if require_complete and any(c.verdict == "insufficient-evidence" for c in report.claims):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def since_base(base: Report, head: Report, fail_on: str) -> dict[str, Any]:
+    """What a run adds to a base run: the ids of its new findings and every route reason."""
+    from audit.diff import diff_reports
+
+    result = diff_reports(base, head)
+    return {
+        "base_started_at": base.run.started_at,
+        "new": sorted(f.id for f in result.new),
+        "moved": sorted(f.id for f in result.moved),
+        "routes": [vars(r) for r in result.routes],
+        "fails": result.fails(fail_on, head.summary.gate.fail_on_claims),
+    }
 
 
 def warn_unused(unused: list[Any]) -> None:

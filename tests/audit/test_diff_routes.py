@@ -4,6 +4,7 @@ too; a permitted route put into use fails; a cut that merely moved does not."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,52 @@ def test_a_cut_that_moved_is_reported_and_does_not_fail(write_yaml: WriteYaml) -
     shown = invoke("diff", str(base), str(head))
     assert shown.exit_code == 0
     assert "moved (routes all in base)" in shown.stdout
+
+
+def test_run_with_a_base_marks_what_is_new_since_base_in_the_html(write_yaml: WriteYaml, tmp_path: Path) -> None:
+    base = report(write_yaml, "base", BASE_STORES, BASE_JOBS)
+    stores = [
+        *BASE_STORES,
+        store("copy-b", "training"),
+        store("mix-b", "training", classes=["training"]),
+        store("api-2", classes=["commercial-api"]),
+    ]
+    jobs = [
+        *BASE_JOBS,
+        job("export-b", ["copy-a"], ["copy-b"]),
+        job("stage-b", ["copy-b"], ["mix-b"]),
+        job("export-2", ["api-2"], ["mix-b"]),  # an independent new leak: a finding of its own
+    ]
+    roles = [role(j["runs_as"]) for j in jobs]
+    document = {
+        "version": 1,
+        "accounts": [
+            {"id": "111111111111", "name": "serving", "zone": "serving"},
+            {"id": "222222222222", "name": "training", "zone": "training"},
+        ],
+        "stores": stores,
+        "principals": roles,
+        "jobs": jobs,
+    }
+    head_inventory = write_yaml(yaml.safe_dump(document), "head-run/inventory.yaml")
+    out = tmp_path / "out"
+    result = invoke("run", str(head_inventory), "--base", str(base), "--out", str(out), "--format", "html,json")
+    assert result.exit_code == 1
+    produced = json.loads((out / "report.json").read_text())
+    since = produced["since_base"]
+    assert ("new route", "api-logs => mix-b") in {(r["what"], r["route"]) for r in since["routes"]}
+    assert since["fails"] is True
+    html = (out / "report.html").read_text()
+    # the finding's card says which sources cross its cut edge, and whether it is new since base
+    cards = {}
+    for finding in produced["findings"]:
+        if finding["check"] != "ISO-001":
+            continue
+        card = html[html.index(f'id="{finding["id"]}"') :]
+        cards[finding["id"]] = card[: card.index("</article>")]
+    assert len(cards) == 2
+    (new,) = [fid for fid in since["new"] if fid.startswith("ISO-001")]
+    for fid, card in cards.items():
+        assert " cross it, into " in card
+        assert ("new since base" in card) == (fid == new)
+    assert '<code class="id">api-2</code>' in cards[new]
