@@ -240,6 +240,10 @@ class Stated:
         location = provenance.at(field) if provenance else "(inventory)"
         kind = provenance.source if provenance else "inventory"
         note = provenance.notes.get(field) if provenance else None
+        if note is not None and kind != "openlineage":
+            # an entry lineage added to an entity another source described: the run note is
+            # lineage's (only OpenLineage notes a field), and so is the fact
+            kind = "openlineage"
         detail = _sentence(self.fact, self.entity, self.index)
         return (Evidence(kind=kind, location=location, detail=f"{detail} ({note})" if note else detail),)
 

@@ -79,6 +79,7 @@ def test_a_leak_expressed_only_in_lineage_is_caught() -> None:
     assert (iso[0].path[0].node, iso[0].path[-1].node) == (by_hand.path[0].node, by_hand.path[-1].node)
     evidence = iso[0].path[1].evidence[0]
     assert evidence.location.endswith("debug-export.ndjson:2")
+    assert evidence.kind == "openlineage"  # labelled as lineage, not "inventory at ...ndjson"
     assert "integration/spark" in evidence.detail
 
 
