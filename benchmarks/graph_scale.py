@@ -125,13 +125,28 @@ def _timed_build(inventory: Any) -> tuple[Any, float, float]:
     return graph, derived["iam"], total - derived["iam"]
 
 
-def _graph_rules(suite: Any, inventory: Any, graph: Any) -> tuple[float, list[tuple[Any, dict[str, Any]]]]:
+def _graph_rules(suite: Any, inventory: Any, graph: Any) -> tuple[float, list[tuple[Any, dict[str, Any]]], float]:
     """The graph rules alone (the ISO checks: no-path, only-through, tenant isolation with
-    their witness paths), timed, with every traversal they made."""
+    their witness paths), timed, with every traversal they made, and the part of their time
+    spent finding each rule's whole violation and its minimum cut (its own stage)."""
     from dataclasses import replace
 
+    import checks.isolation as isolation_module
+    import checks.routes as routes_module
     from audit.engine import evaluate
     from audit.graph.compiled import CompiledGraph
+
+    spent = [0.0]
+    real_violation = routes_module.rule_violation
+
+    def timed_violation(*args: Any, **options: Any) -> Any:
+        begin = time.perf_counter()
+        found = real_violation(*args, **options)
+        spent[0] += time.perf_counter() - begin
+        return found
+
+    routes_module.rule_violation = timed_violation  # type: ignore[assignment]
+    isolation_module.rule_violation = timed_violation  # type: ignore[assignment]
 
     rules_only = replace(suite, selected={k: v for k, v in suite.selected.items() if k.startswith("ISO-")})
     traversals: list[tuple[Any, dict[str, Any]]] = []  # (roots, options) of every traversal
@@ -146,7 +161,9 @@ def _graph_rules(suite: Any, inventory: Any, graph: Any) -> tuple[float, list[tu
     evaluate(rules_only, inventory, graph)
     seconds = time.perf_counter() - started
     CompiledGraph.bfs = real_bfs  # type: ignore[method-assign]
-    return seconds, traversals
+    routes_module.rule_violation = real_violation
+    isolation_module.rule_violation = real_violation
+    return seconds, traversals, spent[0]
 
 
 def measure_audit(root: Path) -> dict[str, Any]:
@@ -171,7 +188,7 @@ def measure_audit(root: Path) -> dict[str, Any]:
     times["load"] = time.perf_counter() - started
     graph, times["iam"], times["graph"] = _timed_build(inventory)
     suite = load_suite("default", SUITES_DIR, load_registry(plugins=False).checks)
-    graph_rules, traversals = _graph_rules(suite, inventory, graph)
+    graph_rules, traversals, violations = _graph_rules(suite, inventory, graph)
     nodes = graph.compiled.nodes
     (root / "traversals.json").write_text(
         json.dumps(
@@ -209,6 +226,7 @@ def measure_audit(root: Path) -> dict[str, Any]:
     return {
         "times": times,
         "graph_rules": graph_rules,
+        "violations": violations,
         "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(),
         "traversals": len(traversals),
@@ -434,10 +452,10 @@ def main() -> None:
     )
     print(
         "| nodes | edges | load | IAM | graph | checks | report | total | peak memory | `run` end to end "
-        "| graph rules | ÷ bare BFS | ÷ build + BFS | ÷ whole-graph BFS | ÷ networkx | ISO-006 (tenants) "
-        "| planted found | report.html | opens in Chromium |"
+        "| graph rules | of which violations + cuts | ÷ bare BFS | ÷ build + BFS | ÷ whole-graph BFS | ÷ networkx "
+        "| ISO-006 (tenants) | planted found | report.html | opens in Chromium |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for _size, audit, nx_time in rows:
         t = audit["times"]
         rules = audit["graph_rules"]
@@ -449,7 +467,8 @@ def main() -> None:
             f"| {audit['nodes']:,} | {audit['edges']:,} | {t['load']:.1f} | {t['iam']:.1f} | {t['graph']:.1f} | "
             f"{t['rules']:.1f} | {t['report']:.1f} | {sum(t.values()):.1f} | {audit['peak_mb']:,.0f} MB | "
             f"{audit['cli_wall']:.1f} s, {audit['cli_peak_mb']:,.0f} MB | "
-            f"{rules:.1f} | {rules / bare:.0f}x ({audit['traversals']} BFS) | {rules / built:.2f}x | "
+            f"{rules:.1f} | {audit['violations']:.2f} | {rules / bare:.0f}x ({audit['traversals']} BFS) | "
+            f"{rules / built:.2f}x | "
             f"{rules / whole:.1f}x | {versus_nx} | "
             f"{audit['isolation']:.1f} s ({audit['tenants']:,}) | "
             f"{audit['planted'] - len(audit['missed'])} of {audit['planted']} | "
