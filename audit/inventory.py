@@ -165,6 +165,8 @@ class Inventory:
         (default encryption and its key, Block Public Access, the ACL), the value worse for
         the claims among the store's own and its enclosing stores' counts.
         Returns (value, the store that states it) or (None, None)."""
+        if store.id in self.stores and store.id not in self._enclosed:  # most stores: no container
+            return (getattr(store, field_name), store) if field_name in store.__pydantic_fields_set__ else (None, None)
         stated = self._stated(store, field_name)
         if not stated:
             return None, None
@@ -194,6 +196,8 @@ class Inventory:
         """The stores whose stated ``policy`` applies to this store's objects: its own and
         every enclosing store's (a bucket policy binds every prefix its Resource covers),
         nearest first. Empty when no one states a policy: the bucket policy is unknown."""
+        if store.id in self.stores and store.id not in self._enclosed:  # most stores: no container
+            return [store] if store.policy is not None and "policy" in store.__pydantic_fields_set__ else []
         return [holder for value, holder in self._stated(store, "policy") if value is not None]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -180,6 +181,7 @@ class WildcardJudge:
         return raw in granting
 
 
+@functools.lru_cache(maxsize=65536)
 def _every_bucket(pattern: str) -> bool:
     """Whether the pattern reaches objects of any bucket, whatever its name (``*``,
     ``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``, ``arn:aws:s3:::*/api/*``, in any partition): it

@@ -8,6 +8,7 @@ from audit.checkapi import Check, CheckContext, NoParams, Outcome
 from audit.graph.classes import protected_holding_ids, protected_holding_stores
 from audit.graph.model import PUBLIC_NODE, IntArray, NodeType
 from audit.graph.rules import no_path
+from audit.model import Store
 
 
 def _protected_nodes(ctx: CheckContext[NoParams]) -> IntArray:
@@ -18,13 +19,20 @@ def _protected_nodes(ctx: CheckContext[NoParams]) -> IntArray:
 def _unknown_policies(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     """Fail closed: a protected S3 store whose bucket policy no source states may grant the
     public or a third party anything (state it, or 'policy: none')."""
-    for store in protected_holding_stores(ctx.graph):
-        if ctx.inventory.s3_location(store) is not None and not ctx.inventory.bucket_policies(store):
-            yield ctx.gap(
-                f"store:{store.id}",
-                f"the bucket policy of {store.id} is not stated: whether it grants the public or a third party "
-                "access cannot be ruled out (state the policy, or 'policy: none')",
-            )
+    unknown: list[Store] | None = ctx.graph.memo.get("unknown-bucket-policies")
+    if unknown is None:  # EXP-001 and EXP-002 both ask
+        inventory = ctx.inventory
+        unknown = ctx.graph.memo["unknown-bucket-policies"] = [
+            store
+            for store in protected_holding_stores(ctx.graph)
+            if inventory.s3_location(store) is not None and not inventory.bucket_policies(store)
+        ]
+    for store in unknown:
+        yield ctx.gap(
+            f"store:{store.id}",
+            f"the bucket policy of {store.id} is not stated: whether it grants the public or a third party "
+            "access cannot be ruled out (state the policy, or 'policy: none')",
+        )
 
 
 def _reach(ctx: CheckContext[NoParams], sinks: list[str], who: Callable[[str], str]) -> Iterator[Outcome]:

@@ -99,13 +99,18 @@ def _removers(graph: DataGraph, gates: Sequence[str], column: str = "gates") -> 
 
 def holding_store_ids(graph: DataGraph, classes: Iterable[str]) -> IntArray:
     """The stores that hold any of these classes, their own or derived, as compiled node
-    numbers in key order."""
-    reach = class_reach(graph)
-    held = np.zeros(graph.compiled.size, dtype=np.bool_)
-    for cls in set(classes):
-        if cls in reach:
-            held |= reach[cls].held
-    return np.flatnonzero(held)
+    numbers in key order (computed once per set of classes: every hygiene check asks)."""
+    wanted = frozenset(classes)
+    found: IntArray | None = graph.memo.get(("holding-store-ids", wanted))
+    if found is None:
+        reach = class_reach(graph)
+        held = np.zeros(graph.compiled.size, dtype=np.bool_)
+        for cls in wanted:
+            if cls in reach:
+                held |= reach[cls].held
+        found = graph.memo[("holding-store-ids", wanted)] = np.flatnonzero(held)
+        found.flags.writeable = False
+    return found
 
 
 def protected_holding_ids(graph: DataGraph) -> IntArray:
@@ -114,10 +119,15 @@ def protected_holding_ids(graph: DataGraph) -> IntArray:
 
 
 def protected_holding_stores(graph: DataGraph) -> list[Store]:
-    """The stores that hold a protected class, their own or derived, by id."""
-    nodes, stores = graph.compiled.nodes, graph.inventory.stores
-    found = [stores[nodes[i].partition(":")[2]] for i in protected_holding_ids(graph).tolist()]
-    return sorted(found, key=lambda s: s.id)
+    """The stores that hold a protected class, their own or derived, by id (computed once)."""
+    found: list[Store] | None = graph.memo.get("protected-holding-stores")
+    if found is None:
+        nodes, stores = graph.compiled.nodes, graph.inventory.stores
+        found = sorted(
+            (stores[nodes[i].partition(":")[2]] for i in protected_holding_ids(graph).tolist()), key=lambda s: s.id
+        )
+        graph.memo["protected-holding-stores"] = found
+    return found
 
 
 def held_classes(graph: DataGraph, store: Store) -> list[str]:

@@ -87,10 +87,22 @@ def rule_violation(
     on_all = _route_edges(compiled, sources, sinks, closed, declared_only=False)
     if not on_all.any():
         return result
-    on_declared = _route_edges(compiled, sources, sinks, closed, declared_only=True)
     eids = np.flatnonzero(on_all)
     keys, kinds = compiled.nodes, graph.frozen.kind
     src, dst = compiled.src, compiled.dst
+    # every declared route lies inside the violation: its edges are found there, not in the graph
+    sub = _Subgraph.of(src[eids], dst[eids], eids, compiled.declared[eids])
+    sources_here = sub.local(sources)
+    sinks_here = sub.local(sinks)
+    ahead, _ = sub.search(np.flatnonzero(sources_here).tolist(), reverse=False, declared_only=True)
+    behind, _ = sub.search(np.flatnonzero(sinks_here).tolist(), reverse=True, declared_only=True)
+    forward = np.zeros(sub.size, dtype=np.bool_)
+    forward[ahead] = True
+    backward = np.zeros(sub.size, dtype=np.bool_)
+    backward[behind] = True
+    on_declared = np.zeros(len(on_all), dtype=np.bool_)
+    on_declared[eids] = sub.declared & forward[sub.src] & backward[sub.dst]
+    sub = _Subgraph(sub.nodes, sub.src, sub.dst, sub.eids, on_declared[eids])
     result.edges = sorted(
         (
             RouteEdge(edge_id(keys[u], KIND_NAMES[k], keys[v]), keys[u], KIND_NAMES[k], keys[v], bool(on_declared[e]))
@@ -100,9 +112,6 @@ def rule_violation(
         ),
         key=lambda edge: (edge.source, edge.target, edge.kind),
     )
-    sub = _Subgraph.of(src[eids], dst[eids], eids, on_declared[eids])
-    sources_here = sub.local(sources)
-    sinks_here = sub.local(sinks)
     result.pairs, result.pair_count = _pairs(sub, sources_here, sinks_here, keys)
     cuts = [
         _cut(graph, sub, eid, sources_here, sinks_here, bool(on_declared[eid]))
