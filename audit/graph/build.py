@@ -43,6 +43,11 @@ def build_graph(inventory: Inventory, derivers: Iterable[AccessDeriver] | None =
     add_writes_through_assumption(graph)
     graph.gaps.extend(access.gaps)
     graph.freeze()
+    # the classes data carries downstream are part of what the graph says (as containment
+    # is): derived once here, with the graph, for every check that reads them
+    from audit.graph.classes import class_reach  # classes builds on the model and this module's graph
+
+    class_reach(graph)
     return graph
 
 

@@ -44,11 +44,11 @@ def test_the_benchmark_runs_and_finds_every_planted_violation() -> None:
     assert cells[-3] == "7 of 7"
     assert cells[-2].endswith(" MB"), "the size of report.html is in the table"
     assert cells[-1].endswith(" s"), "so is the time Chromium takes to open it"
-    # the rules' traversals were counted and re-run bare: the path rules' (each rule's whole
-    # violation is two searches more per kind of edge), and one per class the estate holds
-    # for the classes data carries downstream
+    # the rules' traversals were counted and re-run bare: two per path rule and gate (forward
+    # from the sources, backward from the sinks; the declared routes are searched inside the
+    # violation), and tenant isolation's (the classes data carries are derived with the graph)
     float(cells[11])  # the violations and cuts, a stage of their own (seconds)
     searches = re.search(r"\((\d+) BFS\)$", cells[12])
     assert searches is not None, cells[12]
-    assert int(searches.group(1)) >= 23
+    assert int(searches.group(1)) >= 15
     assert all(cell.endswith("x") for cell in cells[13:15])
