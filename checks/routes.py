@@ -104,7 +104,8 @@ def _finding(
     state = "in use (declared edges only)" if cut.violation.kind == "declared" else "permitted (potential)"
     gate = f" without passing a {rule} gate" if rule else ""
     message = (
-        f"{len(sources)} source{'s' if len(sources) != 1 else ''} ({_listing(sources)}) reach "
+        f"{len(sources)} source{'s' if len(sources) != 1 else ''} ({_listing(sources)}) "
+        f"{'reaches' if len(sources) == 1 else 'reach'} "
         f"{len(sinks)} {sink_word}{'s' if len(sinks) != 1 else ''} ({_listing(sinks)}){gate} across {step}; "
         f"a route through it is {state}"
     )
