@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audit.errors import InputError, Problem
 from audit.validation import validate
-from audit.yamlfile import ParseFailure, decode, load_with_lines
+from audit.yamlfile import load_small_file
 
 
 class Control(BaseModel):
@@ -67,12 +67,7 @@ class Framework(BaseModel):
 
 def load_framework(path: Path) -> Framework:
     filename = str(path)
-    try:
-        data, lines = load_with_lines(decode(path.read_bytes(), filename), filename)
-    except ParseFailure as exc:
-        raise InputError(exc.problems) from None
-    except OSError as exc:
-        raise InputError([Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    data, lines = load_small_file(path)
     if not isinstance(data, dict):
         raise InputError(
             [

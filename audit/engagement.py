@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audit.errors import InputError, Problem
 from audit.validation import validate
-from audit.yamlfile import ParseFailure, decode, load_with_lines
+from audit.yamlfile import load_small_file
 
 
 class Person(BaseModel):
@@ -69,12 +69,7 @@ class _EngagementFile(BaseModel):
 def load_engagement(path: Path) -> Engagement:
     """The ``audit:`` section of ``path``; a malformed file is an input error (exit 2), naming lines."""
     filename = str(path)
-    try:
-        data, lines = load_with_lines(decode(path.read_bytes(), filename), filename)
-    except ParseFailure as exc:
-        raise InputError(exc.problems) from None
-    except OSError as exc:
-        raise InputError([Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    data, lines = load_small_file(path)
     if not isinstance(data, dict) or "audit" not in data:
         raise InputError(
             [

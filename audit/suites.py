@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from audit.checkapi import Check, matching
 from audit.coverage import CoverageGap
 from audit.errors import InputError, Problem
-from audit.files import MAX_SMALL_BYTES, read_input
 from audit.validation import line_of, problems_from, suggest, validate
-from audit.yamlfile import LineMap, ParseFailure, decode, load_with_lines
+from audit.yamlfile import LineMap, load_small_file
 
 
 class ClaimSpec(BaseModel):
@@ -85,10 +84,7 @@ def find_suite(ref: str, suites_dir: Path) -> Path:
 def load_suite(ref: str, suites_dir: Path, checks: Mapping[str, Check]) -> Suite:
     path = find_suite(ref, suites_dir)
     filename = str(path)
-    try:
-        data, lines = load_with_lines(decode(read_input(path, MAX_SMALL_BYTES), filename), filename)
-    except ParseFailure as exc:
-        raise InputError(exc.problems) from None
+    data, lines = load_small_file(path)
     if not isinstance(data, dict):
         raise InputError([Problem(filename, 1, "", "a suite must be a mapping with name and claims")])
     spec = validate(SuiteSpec, data, filename, lines)

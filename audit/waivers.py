@@ -19,10 +19,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from audit.errors import InputError, Problem
-from audit.files import MAX_SMALL_BYTES, read_input
 from audit.findings import Finding
 from audit.validation import validate
-from audit.yamlfile import ParseFailure, decode, load_with_lines
+from audit.yamlfile import load_small_file
 
 
 class Waiver(BaseModel):
@@ -41,12 +40,7 @@ class _WaiverFile(RootModel[list[Waiver]]):
 def load_waivers(path: Path) -> list[Waiver]:
     """Every waiver of the file; a malformed file is an input error (exit 2), naming lines."""
     filename = str(path)
-    try:
-        data, lines = load_with_lines(decode(read_input(path, MAX_SMALL_BYTES), filename), filename)
-    except ParseFailure as exc:
-        raise InputError(exc.problems) from None
-    except OSError as exc:
-        raise InputError([Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    data, lines = load_small_file(path)
     if data is None:
         return []
     if not isinstance(data, list):

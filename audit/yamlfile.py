@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from typing import Any
 
@@ -248,6 +249,20 @@ class _Converter:
             self.lines[(*path, key)] = line
             result[key] = self.convert(value_node, (*path, key))
         return result
+
+
+def load_small_file(path: os.PathLike[str] | str) -> tuple[Any, LineMap]:
+    """A small YAML or JSON input (waivers, a suite, accounts, an engagement, a mapping): read
+    as a regular file within the small-input cap, parsed with line numbers; anything wrong is
+    an input error (exit 2) naming the file."""
+    from audit.errors import InputError
+    from audit.files import MAX_SMALL_BYTES, read_input
+
+    filename = str(path)
+    try:
+        return load_with_lines(decode(read_input(filename, MAX_SMALL_BYTES), filename), filename)
+    except ParseFailure as exc:
+        raise InputError(exc.problems) from None
 
 
 def dotted(path: Path) -> str:

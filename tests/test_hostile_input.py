@@ -259,7 +259,7 @@ def test_a_key_written_twice_is_still_a_duplicate_next_to_a_merge_key(write_yaml
 # -- files and directories -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("option", ["--waivers", "--sign-key"])
+@pytest.mark.parametrize("option", ["--waivers", "--sign-key", "--audit-info", "--mapping"])
 def test_a_fifo_or_a_device_as_an_option_file_is_an_input_error_not_a_hang(tmp_path: Path, option: str) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

@@ -57,7 +57,9 @@ def class_reach(graph: DataGraph) -> dict[str, ClassReach]:
     stores[compiled.rank] = graph.type_mask(NodeType.STORE)
     inv = graph.inventory
     sinks = np.zeros(compiled.size, dtype=np.bool_)
-    jobs = compiled.rank[np.flatnonzero(graph.type_mask(NodeType.JOB) & np.asarray(graph.column("training_sink"), dtype=np.bool_))]
+    jobs = compiled.rank[
+        np.flatnonzero(graph.type_mask(NodeType.JOB) & np.asarray(graph.column("training_sink"), dtype=np.bool_))
+    ]
     sinks[jobs] = True
     found = {}
     for cls, spec in sorted(inv.data_classes.items()):

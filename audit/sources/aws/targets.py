@@ -12,12 +12,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.errors import InputError, Problem
-from audit.files import MAX_SMALL_BYTES, read_input
 from audit.model import AccountId
 from audit.sources.aws import AccountTarget
 from audit.validation import validate
-from audit.yamlfile import ParseFailure, decode, load_with_lines
+from audit.yamlfile import load_small_file
 
 
 class _Entry(BaseModel):
@@ -35,12 +33,7 @@ class _AccountsFile(BaseModel):
 
 def load_targets(path: Path) -> tuple[AccountTarget, ...]:
     filename = str(path)
-    try:
-        data, lines = load_with_lines(decode(read_input(path, MAX_SMALL_BYTES), filename), filename)
-    except ParseFailure as exc:
-        raise InputError(exc.problems) from None
-    except OSError as exc:
-        raise InputError([Problem(filename, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    data, lines = load_small_file(path)
     if not isinstance(data, dict):  # a bare list of accounts
         data, lines = {"accounts": data}, {("accounts", *path): line for path, line in lines.items()}
     parsed = validate(_AccountsFile, data, filename, lines)
