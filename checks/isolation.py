@@ -15,9 +15,9 @@ from audit.coverage import CoverageGap
 from audit.graph.classes import holding_store_ids
 from audit.graph.compiled import IntArray
 from audit.graph.model import DataGraph, NodeType
-from audit.graph.rules import Violation, _holding, tenant_isolation
+from audit.graph.rules import Violation, gate_scope, node_numbers, tenant_isolation
 from audit.graph.violations import rule_violation
-from checks.routes import cut_findings, routes_outcome, stated_at
+from checks.routes import cut_findings, edge_out, entity_name, routes_outcome, stated_at, step
 
 TRAINING_CHECKS = ("ISO-001", "ISO-002", "ISO-003", "ISO-004", "ISO-005")
 
@@ -31,10 +31,6 @@ class FromClasses(BaseModel):
 class FromClassesThroughGates(FromClasses):
     through: list[str] = Field(min_length=1)
     gate_claims: dict[str, list[str]] = Field(default_factory=dict)
-
-
-def _name(graph_node: str) -> str:
-    return graph_node.partition(":")[2] or graph_node
 
 
 def _describe(violation: Violation) -> str:
@@ -83,7 +79,9 @@ def no_path_to_training(ctx: CheckContext[FromClasses]) -> Iterator[Outcome]:
     sources = graph.class_store_ids(ctx.params.from_classes)
     sinks = graph.training_sinks()
     yield from _training_scope(ctx, len(sources), sinks)
-    yield from cut_findings(ctx, sources, _numbers(graph, sinks), None, advice=_ADVICE.get(ctx.check.id, ""))
+    yield from cut_findings(
+        ctx, sources, node_numbers(graph.compiled, sinks), None, advice=_ADVICE.get(ctx.check.id, "")
+    )
 
 
 def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[Outcome]:
@@ -114,14 +112,14 @@ def only_through_gates(ctx: CheckContext[FromClassesThroughGates]) -> Iterator[O
                 f"the {voided.gate} gate marked on principal {voided.principal} is not applied: {voided.reason}; "
                 "every route through it is checked like any other (remove the mark, or the other use of the role)",
             )
-    sink_ids = _numbers(graph, sinks)
+    sink_ids = node_numbers(graph.compiled, sinks)
     for gate in ctx.params.through:
-        origins = sources[~_holding(graph, "passed_gates", gate)[sources]]
+        origins, blocked = gate_scope(graph, sources, gate)
         yield from cut_findings(
             ctx,
             origins,
             sink_ids,
-            _holding(graph, "gates", gate),
+            blocked,
             rule=gate,
             title=f"{ctx.check.title}: bypasses {gate}",
             claims=ctx.params.gate_claims.get(gate),
@@ -156,7 +154,7 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
     stores, owned = _tenant_nodes(graph)
     for result in tenant_isolation(graph):
         violation = result.violation
-        reached = [_name(n) for n in result.reached]
+        reached = [entity_name(n) for n in result.reached]
         pair = f"{result.from_tenant}->{result.to_tenant}"
         found = rule_violation(graph, stores[result.from_tenant], owned[result.to_tenant])
         yield routes_outcome(found, pair)
@@ -167,33 +165,18 @@ def tenants_isolated(ctx: CheckContext[NoParams]) -> Iterator[Outcome]:
             kind=violation.kind,
             violation=violation,
             message=(
-                f"data of tenant {result.from_tenant} (from {_name(violation.source)}) reaches "
-                f"{_name(violation.target)} of tenant {result.to_tenant}: {_describe(violation)}"
+                f"data of tenant {result.from_tenant} (from {entity_name(violation.source)}) reaches "
+                f"{entity_name(violation.target)} of tenant {result.to_tenant}: {_describe(violation)}"
             ),
             details={
                 "from_tenant": result.from_tenant,
                 "to_tenant": result.to_tenant,
                 "reached": reached[:50],
                 "reached_count": len(reached),
-                "cut_edges": [
-                    {"id": e.id, "source": _name(e.source), "kind": e.kind, "target": _name(e.target)} for e in cuts
-                ],
+                "cut_edges": [edge_out(e) for e in cuts],
             },
-            cut_edge=None
-            if first is None
-            else {
-                "id": first.edge.id,
-                "source": _name(first.edge.source),
-                "kind": first.edge.kind,
-                "target": _name(first.edge.target),
-                "location": stated_at(graph.evidence(first.eid)),
-            },
-            remediation=ctx.check.remediation
-            + (
-                " Cut here: " + "; ".join(f"{_name(e.source)} -{e.kind}-> {_name(e.target)}" for e in cuts) + "."
-                if cuts
-                else ""
-            ),
+            cut_edge=None if first is None else edge_out(first.edge, location=stated_at(graph.evidence(first.eid))),
+            remediation=ctx.check.remediation + (" Cut here: " + "; ".join(map(step, cuts)) + "." if cuts else ""),
         )
 
 
@@ -217,7 +200,7 @@ def unclassified_reaches_training(ctx: CheckContext[NoParams]) -> Iterator[Outco
     # a store that holds classes only by derivation (a copy of classified data) is not unknown
     derived = holding_store_ids(graph, graph.inventory.data_classes)
     unknown = unknown[~np.isin(unknown, derived)]
-    sinks = _numbers(graph, graph.training_sinks())
+    sinks = node_numbers(graph.compiled, graph.training_sinks())
     outcomes = list(cut_findings(ctx, unknown, sinks, None, advice="Classify the store (set 'classes') first."))
     yield from outcomes
     reaching = sorted({pair["source"] for o in outcomes if isinstance(o, Routes) for pair in o.pairs})
@@ -246,11 +229,6 @@ def _tenant_nodes(graph: DataGraph) -> tuple[dict[str, IntArray], dict[str, IntA
             stores.setdefault(tenant, []).append(int(rank[index]))
     as_arrays = {t: np.asarray(v, dtype=np.int64) for t, v in stores.items()}
     return as_arrays, {t: np.asarray(v, dtype=np.int64) for t, v in owned.items()}
-
-
-def _numbers(graph: DataGraph, keys: list[str]) -> IntArray:
-    index = graph.compiled.index
-    return np.fromiter(map(index.__getitem__, keys), np.int64, len(keys))
 
 
 _ADVICE = {

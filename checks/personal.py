@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.checkapi import Check, CheckContext, Outcome
-from audit.graph.rules import Violation, _holding
+from audit.graph.rules import gate_scope, node_numbers
 from audit.inventory import Inventory
 from checks.routes import cut_findings
 
@@ -43,12 +42,6 @@ def personal_classes(params: PersonalDataParams, inventory: Inventory) -> list[s
             if cls.personal_data and (params.include_protected or not cls.protected)
         }
     return sorted(chosen - set(params.except_classes))
-
-
-def _describe(violation: Violation) -> str:
-    hops = len(violation.path) - 1
-    state = "in use (declared edges only)" if violation.kind == "declared" else "permitted, not known to be in use"
-    return f"{hops} hop{'s' if hops != 1 else ''}; the path is {state}"
 
 
 def personal_data_scrubbed(ctx: CheckContext[PersonalDataParams]) -> Iterator[Outcome]:
@@ -85,13 +78,12 @@ def personal_data_scrubbed(ctx: CheckContext[PersonalDataParams]) -> Iterator[Ou
         )
     if not len(sources):
         return
-    origins = sources[~_holding(graph, "passed_gates", params.gate)[sources]]
-    sink_ids = np.fromiter(map(graph.compiled.index.__getitem__, sinks), np.int64, len(sinks))
+    origins, blocked = gate_scope(graph, sources, params.gate)
     yield from cut_findings(
         ctx,
         origins,
-        sink_ids,
-        _holding(graph, "gates", params.gate),
+        node_numbers(graph.compiled, sinks),
+        blocked,
         rule=params.gate,
         advice=f"Route the data through the {params.gate} job before it reaches training.",
     )

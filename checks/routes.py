@@ -13,7 +13,7 @@ import numpy as np
 from audit.checkapi import CheckContext, Outcome, Routes
 from audit.graph.compiled import BoolArray, IntArray
 from audit.graph.model import DataGraph, Evidence
-from audit.graph.rules import witness
+from audit.graph.rules import Violation, witness
 from audit.graph.violations import Cut, RouteEdge, RuleViolation, rule_violation
 
 SHOWN = 5  # sources and sinks named in a message; details list up to LISTED
@@ -21,7 +21,8 @@ LISTED = 50
 _UNLOCATED = ("(graph)", "(policy evaluation)", "(inventory)", "(input)")
 
 
-def _name(node: str) -> str:
+def entity_name(node: str) -> str:
+    """A graph node's entity (``store:api-logs`` -> ``api-logs``; ``public`` stays)."""
     return node.partition(":")[2] or node
 
 
@@ -36,25 +37,32 @@ def stated_at(evidence: Sequence[Evidence]) -> str:
 
 
 def _listing(nodes: Sequence[str]) -> str:
-    names = [_name(n) for n in nodes]
+    names = [entity_name(n) for n in nodes]
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
     return ", ".join(names[:SHOWN]) + more
+
+
+def edge_out(edge: RouteEdge, **extra: Any) -> dict[str, Any]:
+    """An edge as report.json names it: its id, its ends by entity, its kind."""
+    return {
+        "id": edge.id,
+        "source": entity_name(edge.source),
+        "kind": edge.kind,
+        "target": entity_name(edge.target),
+        **extra,
+    }
+
+
+def step(edge: RouteEdge) -> str:
+    """An edge in words: ``api-logs -reads-> export``."""
+    return f"{entity_name(edge.source)} -{edge.kind}-> {entity_name(edge.target)}"
 
 
 def routes_outcome(found: RuleViolation, rule: str = "") -> Routes:
     return Routes(
         rule=rule,
-        edges=[
-            {
-                "id": e.id,
-                "source": _name(e.source),
-                "kind": e.kind,
-                "target": _name(e.target),
-                "declared": e.declared,
-            }
-            for e in found.edges
-        ],
-        pairs=[{"source": _name(s), "sink": _name(t), "declared": d} for s, t, d in found.pairs],
+        edges=[edge_out(e, declared=e.declared) for e in found.edges],
+        pairs=[{"source": entity_name(s), "sink": entity_name(t), "declared": d} for s, t, d in found.pairs],
         pair_count=found.pair_count,
         cut=[e.id for c in found.cuts for e in (c.edge, *found.also_cut.get(c.edge.id, ()))],
     )
@@ -99,19 +107,19 @@ def _finding(
 ) -> Outcome:
     edge = cut.edge
     where = stated_at(graph.evidence(cut.eid))
-    step = f"{_name(edge.source)} -{edge.kind}-> {_name(edge.target)}"
+    named = step(edge)
     sources, sinks = cut.sources, cut.sinks
     state = "in use (declared edges only)" if cut.violation.kind == "declared" else "permitted (potential)"
     gate = f" without passing a {rule} gate" if rule else ""
     message = (
         f"{len(sources)} source{'s' if len(sources) != 1 else ''} ({_listing(sources)}) "
         f"{'reaches' if len(sources) == 1 else 'reach'} "
-        f"{len(sinks)} {sink_word}{'s' if len(sinks) != 1 else ''} ({_listing(sinks)}){gate} across {step}; "
+        f"{len(sinks)} {sink_word}{'s' if len(sinks) != 1 else ''} ({_listing(sinks)}){gate} across {named}; "
         f"a route through it is {state}"
     )
-    remediation = f"Remove or gate the edge {step}, stated at {where}"
+    remediation = f"Remove or gate the edge {named}, stated at {where}"
     if others:
-        more = "; ".join(f"{_name(e.source)} -{e.kind}-> {_name(e.target)}" for e in others)
+        more = "; ".join(map(step, others))
         remediation += f", and with it {more}"
         message += f" (and {len(others)} more edge{'s' if len(others) != 1 else ''} of the same cause)"
     remediation += ": every route above crosses them." if others else ": every route above crosses it."
@@ -125,24 +133,15 @@ def _finding(
         message=message,
         claims=claims,
         remediation=remediation,
-        cut_edge={
-            "id": edge.id,
-            "source": _name(edge.source),
-            "kind": edge.kind,
-            "target": _name(edge.target),
-            "location": where,
-        },
+        cut_edge=edge_out(edge, location=where),
         details={
-            "source": _name(cut.violation.source),
-            "sink": _name(cut.violation.target),
-            "sources": [_name(n) for n in sources[:LISTED]],
+            "source": entity_name(cut.violation.source),
+            "sink": entity_name(cut.violation.target),
+            "sources": [entity_name(n) for n in sources[:LISTED]],
             "source_count": len(sources),
-            "sinks": [_name(n) for n in sinks[:LISTED]],
+            "sinks": [entity_name(n) for n in sinks[:LISTED]],
             "sink_count": len(sinks),
-            "cut_edges": [
-                {"id": e.id, "source": _name(e.source), "kind": e.kind, "target": _name(e.target)}
-                for e in (edge, *others)
-            ],
+            "cut_edges": [edge_out(e) for e in (edge, *others)],
             **({"bypassed_gate": rule} if rule else {}),
         },
     )
@@ -164,16 +163,14 @@ def _sources_that_are_sinks(
     for node in np.intersect1d(sources, sinks).tolist():
         key = graph.compiled.nodes[node]
         hops = witness(graph, [key], declared_only=True)
-        from audit.graph.rules import Violation
-
         violation = Violation(key, key, "declared", hops)
         yield ctx.finding(
             endpoints=(key, *((rule,) if rule else ())),
             kind="declared",
             violation=violation,
             title=title,
-            message=f"{_name(key)} is itself a {sink_word}",
+            message=f"{entity_name(key)} is itself a {sink_word}",
             claims=claims,
-            remediation=f"Take {_name(key)} out of training, or reclassify it if it holds no such data.",
-            details={"source": _name(key), "sink": _name(key), "source_count": 1, "sink_count": 1},
+            remediation=f"Take {entity_name(key)} out of training, or reclassify it if it holds no such data.",
+            details={"source": entity_name(key), "sink": entity_name(key), "source_count": 1, "sink_count": 1},
         )

@@ -84,7 +84,7 @@ def witness(graph: DataGraph, nodes: Sequence[str], *, declared_only: bool) -> t
 Nodes = Sequence[str] | IntArray  # node keys, or compiled node numbers
 
 
-def _numbers(compiled: CompiledGraph, nodes: Nodes) -> IntArray:
+def node_numbers(compiled: CompiledGraph, nodes: Nodes) -> IntArray:
     if isinstance(nodes, np.ndarray):
         return nodes.astype(np.int64, copy=False)
     return np.fromiter(map(compiled.index.__getitem__, nodes), np.int64, len(nodes))
@@ -95,7 +95,7 @@ def _violations_to_sinks(
 ) -> list[Violation]:
     """One violation per source that reaches any sink, with the path to its nearest sink."""
     compiled = graph.compiled
-    source_ids, sink_ids = _numbers(compiled, sources), _numbers(compiled, sinks)
+    source_ids, sink_ids = node_numbers(compiled, sources), node_numbers(compiled, sinks)
     if not len(source_ids) or not len(sink_ids):
         return []
     open_sources = np.ones(len(source_ids), dtype=np.bool_) if blocked is None else ~blocked[source_ids]
@@ -124,12 +124,18 @@ def no_path(graph: DataGraph, sources: Nodes, sinks: Nodes) -> list[Violation]:
 def only_through(graph: DataGraph, sources: Nodes, sinks: Nodes, gates: Iterable[str]) -> list[tuple[str, Violation]]:
     """For each gate kind, the sources that reach a sink on a path avoiding every node
     that carries the gate. A source whose data already passed the gate is not an origin."""
-    source_ids = _numbers(graph.compiled, sources)
+    source_ids = node_numbers(graph.compiled, sources)
     results: list[tuple[str, Violation]] = []
     for gate in gates:
-        origins = source_ids[~_holding(graph, "passed_gates", gate)[source_ids]]
-        results.extend((gate, v) for v in _violations_to_sinks(graph, origins, sinks, _holding(graph, "gates", gate)))
+        origins, blocked = gate_scope(graph, source_ids, gate)
+        results.extend((gate, v) for v in _violations_to_sinks(graph, origins, sinks, blocked))
     return results
+
+
+def gate_scope(graph: DataGraph, sources: IntArray, gate: str) -> tuple[IntArray, BoolArray]:
+    """What an only-through rule for ``gate`` searches from and around: the sources whose
+    data has not passed the gate yet, and the nodes that carry it (dead ends)."""
+    return sources[~_holding(graph, "passed_gates", gate)[sources]], _holding(graph, "gates", gate)
 
 
 def _holding(graph: DataGraph, column: str, gate: str) -> BoolArray:

@@ -84,7 +84,7 @@ def rule_violation(
         return result
     size = compiled.size
     closed = np.zeros(size, dtype=np.bool_) if blocked is None else blocked
-    on_all = _route_edges(compiled, sources, sinks, closed, declared_only=False)
+    on_all = _route_edges(compiled, sources, sinks, closed)
     if not on_all.any():
         return result
     eids = np.flatnonzero(on_all)
@@ -138,21 +138,17 @@ def rule_violation(
     return result
 
 
-def _route_edges(
-    compiled: CompiledGraph, sources: IntArray, sinks: IntArray, closed: BoolArray, *, declared_only: bool
-) -> BoolArray:
+def _route_edges(compiled: CompiledGraph, sources: IntArray, sinks: IntArray, closed: BoolArray) -> BoolArray:
     """Per edge: does it lie on a route from a source to a sink (blocked nodes not passed)?"""
     size = compiled.size
-    ahead = compiled.bfs(sources, declared_only=declared_only, blocked=closed)
-    behind = compiled.bfs(sinks, reverse=True, declared_only=declared_only, blocked=closed)
+    ahead = compiled.bfs(sources, blocked=closed)
+    behind = compiled.bfs(sinks, reverse=True, blocked=closed)
     forward = ahead.parent[:size] != UNREACHED
     backward = behind.parent[:size] != UNREACHED
     # a blocked node is a dead end: no route leaves it (a root of either search included)
     forward &= ~closed
     backward &= ~closed
     on: BoolArray = forward[compiled.src] & backward[compiled.dst]
-    if declared_only:
-        on &= compiled.declared
     return on
 
 
