@@ -16,6 +16,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date
 
+from audit.engine import claim_verdict
 from audit.findings import SEVERITIES, Finding, lowered, severity_rank
 from audit.report import CLAIM_GATES, VERDICT_RANK, Report, RoutesOut, claim_fails
 
@@ -183,15 +184,7 @@ def _witness(findings: list[Finding], nodes: tuple[str, ...]) -> str:
 
 
 def _verdict_under_waivers(claim_id: str, verdict: str, head: Report) -> str:
-    """A claim's verdict as the waivers given to diff leave it."""
+    """A claim's verdict as the waivers given to diff leave it (its gaps stay as they were:
+    without findings the verdict stands)."""
     in_claim = [f for f in head.findings if claim_id in f.claim_ids]
-    if not in_claim:
-        return verdict
-    active = [f for f in in_claim if not f.waived]
-    if any(f.kind == "declared" for f in active):
-        return "contradicted"
-    if active:
-        return "at-risk"
-    if verdict in ("contradicted", "at-risk"):
-        return "accepted-risk"
-    return verdict
+    return claim_verdict(in_claim, []) if in_claim else verdict

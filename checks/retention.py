@@ -47,42 +47,33 @@ def _retention(inventory: Inventory, store: Store) -> Retention | None:
     enclosing = inventory.enclosing(store)
     if not store.lifecycle and not enclosing:
         return None
-    location = s3_identity(store.arn, store.location) or ""
-    for holder in (store, *enclosing):
-        holder_location = s3_identity(holder.arn, holder.location) or ""
-        key_prefix = location[len(holder_location) :]
-        covering = [r for r in holder.lifecycle if r.expiration_days is not None and key_prefix.startswith(r.prefix)]
-        if covering:
-            rule = min(covering, key=lambda r: r.expiration_days or 0)
-            return Retention(
-                rule.expiration_days,
-                holder,
-                "lifecycle",
-                f"{holder.id}: lifecycle rule for prefix '{rule.prefix}' expires objects "
-                f"after {rule.expiration_days} days",
-            )
-        if holder is not store and "retention_days" in holder.__pydantic_fields_set__:
-            return Retention(holder.retention_days, holder, "retention_days")
-    return None
+    return _covering_rule(inventory, store, "expiration_days", "objects", fallback="retention_days")
 
 
 def _noncurrent_rule(inventory: Inventory, store: Store) -> Retention | None:
     """The shortest noncurrent-version expiration among the lifecycle rules whose prefix
     covers every object of the store (the nearest holder's rules first, as for expiration).
     A rule filtered to another prefix (``tmp/``) says nothing about this store's versions."""
+    return _covering_rule(inventory, store, "noncurrent_days", "noncurrent versions")
+
+
+def _covering_rule(
+    inventory: Inventory, store: Store, days: str, what: str, fallback: str | None = None
+) -> Retention | None:
+    """The shortest lifecycle rule setting ``days`` whose prefix covers every object of the
+    store, the nearest holder (the store, then each store enclosing it) first; with
+    ``fallback``, an enclosing holder that states that field instead ends the search."""
     location = s3_identity(store.arn, store.location) or ""
     for holder in (store, *inventory.enclosing(store)):
         key_prefix = location[len(s3_identity(holder.arn, holder.location) or "") :]
-        covering = [r for r in holder.lifecycle if r.noncurrent_days is not None and key_prefix.startswith(r.prefix)]
+        covering = [r for r in holder.lifecycle if getattr(r, days) is not None and key_prefix.startswith(r.prefix)]
         if covering:
-            rule = min(covering, key=lambda r: r.noncurrent_days or 0)
-            return Retention(
-                rule.noncurrent_days,
-                holder,
-                "lifecycle",
-                f"{holder.id}: lifecycle rule for prefix '{rule.prefix}' expires noncurrent versions "
-                f"after {rule.noncurrent_days} days",
-            )
+            rule = min(covering, key=lambda r: getattr(r, days) or 0)
+            count = getattr(rule, days)
+            said = f"{holder.id}: lifecycle rule for prefix '{rule.prefix}' expires {what} after {count} days"
+            return Retention(count, holder, "lifecycle", said)
+        if fallback and holder is not store and fallback in holder.__pydantic_fields_set__:
+            return Retention(getattr(holder, fallback), holder, fallback)
     return None
 
 
