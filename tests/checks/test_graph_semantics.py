@@ -486,3 +486,35 @@ def test_a_bucket_policy_binds_only_the_resources_it_names_without_accounts(writ
     graph = build_graph(load_inventory([str(write_yaml(yaml.safe_dump(document), "plan-like.yaml"))]))
     edges = {(u, v, d["kind"]) for u, v, d in graph.edge_items()}
     assert edges == {("store:api-logs", f"external:{FOREIGN}", "can-read")}  # no public edge, no write
+
+
+def test_described_access_to_the_bucket_reads_the_prefix_inside_it(write_yaml: WriteYaml) -> None:
+    """`can_read: [lake]` is access to the whole bucket, its API prefix included."""
+    reader = role("copier", can_read=["lake"], can_write=["mix"])
+    report = audit(write_yaml, stores=[*LAKE, MIX], principals=[reader])
+    assert found(report, "ISO-001") == [("potential", ["lake-api", "lake", "copier", "mix"])]
+    assert edges_of(report, "ISO-001") == [[None, "contained-in", "can-read", "can-write"]]
+    # clean twin: access described on the web prefix alone
+    report = audit(
+        write_yaml, stores=[*LAKE, MIX], principals=[role("copier", can_read=["lake-web"], can_write=["mix"])]
+    )
+    assert found(report, "ISO-001") == []
+
+
+def test_an_unclassified_copy_of_classified_data_is_followed_from_its_origin_not_unknown(write_yaml: WriteYaml) -> None:
+    """ISO-007 is for content truly unknown: an unclassified store filled from the API logs
+    holds API data (ISO-001 follows it from the logs); one nobody fills from a classified
+    store stays unknown, and ISO-007 still reports it."""
+    jobs = [
+        {"id": "extract", "runs_as": "extractor", "reads": ["api-logs"], "writes": ["scratch"]},
+        {"id": "mixer", "runs_as": "etl", "reads": ["scratch"], "writes": ["mix"]},
+    ]
+    principals = [role("extractor", SERVING), role("etl")]
+    stores = [API, bucket("scratch", "training"), MIX]
+    report = audit(write_yaml, stores=stores, principals=principals, jobs=jobs)
+    assert found(report, "ISO-007") == []
+    assert found(report, "ISO-001") == [("declared", ["api-logs", "extract", "scratch", "mixer", "mix"])]
+    # the twin: nothing classified feeds the scratch bucket, so what it holds is unknown
+    report = audit(write_yaml, stores=stores, principals=principals, jobs=jobs[1:])
+    assert found(report, "ISO-007") == [("declared", ["scratch", "mixer", "mix"])]
+    assert verdicts(report, ["C1"]) == {"C1": "insufficient-evidence"}

@@ -108,3 +108,31 @@ def test_an_event_over_several_lines_says_lineage_is_one_event_per_line(tmp_path
     }
     text = json.dumps(event, indent=2)
     assert "one OpenLineage event written over several lines" in _message(tmp_path, text)
+
+
+def test_a_bucket_the_plan_sets_no_policy_for_has_none_and_one_known_after_apply_is_unknown() -> None:
+    """Issue 17: unstated is unknown, not none; a plan states what it configures. A bucket
+    with no policy resource in the plan has none (as configured); a policy whose document is
+    known only after apply stays unknown."""
+    import hashlib
+    import json
+
+    from audit.sources.terraform import transform
+
+    resources = [
+        Planned("aws_s3_bucket.quiet", "aws_s3_bucket", {"bucket": "quiet"}),
+        Planned("aws_s3_bucket.later", "aws_s3_bucket", {"bucket": "later"}),
+        Planned(
+            "aws_s3_bucket_policy.later",
+            "aws_s3_bucket_policy",
+            {"bucket": "later"},
+            unknown={"policy": True},
+            references={"bucket": ["aws_s3_bucket.later.id", "aws_s3_bucket.later"]},
+        ),
+    ]
+    data = plan(resources)
+    loaded = transform(data, "plan.json", hashlib.sha256(json.dumps(data).encode()).hexdigest())
+    stores = {s.id: s for s in loaded.document.stores}
+    assert stores["quiet"].policy == "none"
+    assert stores["later"].policy is None
+    assert "policy" in stores["later"].model_fields_set  # stated as unknown, not left out
