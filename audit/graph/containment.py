@@ -65,7 +65,7 @@ def add_containment_edges(graph: DataGraph) -> None:
     inner_stores = [(store, around) for store, around in inner_stores if around]
     if not inner_stores:
         return
-    outgoing = _whole_store_edges(graph)
+    outgoing = _whole_store_edges(graph, {c.id for _, around in inner_stores for c in around})
     number = graph.numbers
     located = {store.id: inv.s3_location(store) or "" for store, _ in inner_stores}
     src: list[int] = []
@@ -90,9 +90,10 @@ def add_containment_edges(graph: DataGraph) -> None:
 Outgoing = dict[str, list[tuple[int, EdgeKind, tuple[Evidence, ...], str | None]]]
 
 
-def _whole_store_edges(graph: DataGraph) -> Outgoing:
-    """Per store id, the edges its inventory states of it: (target node, kind, evidence,
-    the part of the store the edge moves when it is not the whole: an s3:// location)."""
+def _whole_store_edges(graph: DataGraph, containers: set[str]) -> Outgoing:
+    """Per container's id, the edges its inventory states of it: (target node, kind,
+    evidence, the part of the store the edge moves when it is not the whole: an s3://
+    location). Only containers: an estate's other stores need none of this evidence."""
     from audit.graph.build import Stated  # build imports this module
 
     inv = graph.inventory
@@ -100,6 +101,8 @@ def _whole_store_edges(graph: DataGraph) -> Outgoing:
     found: Outgoing = {}
 
     def add(store_id: str, target: str, edge_kind: EdgeKind, entity: Entity, fact: str, index: int | None) -> None:
+        if store_id not in containers:
+            return
         evidence = Stated(entity, fact, index).evidence()
         field_name = "from" if fact == "flow" else f"{fact}[{index}]"
         part = entity.provenance.scopes.get(field_name) if entity.provenance else None
@@ -115,6 +118,8 @@ def _whole_store_edges(graph: DataGraph) -> Outgoing:
         add(flow.source, node_key(NodeType.STORE, flow.to), EdgeKind.FLOWS, flow, "flow", None)
     for principal in inv.principals.values():
         for index, store_id in enumerate(principal.can_read):
+            if store_id not in containers:
+                continue
             where = principal.provenance.at(f"can_read[{index}]") if principal.provenance else "(inventory)"
             evidence = (
                 Evidence(
